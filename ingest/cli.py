@@ -1,0 +1,151 @@
+"""`naap`: the warehouse's one command line.
+
+Every verb reads its settings from the environment (see README.md); errors a user
+can fix are printed as one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest import console
+from ingest.embedded_broker import BrokerError, EmbeddedBroker
+from ingest.kafka_clients import KafkaUnavailableError
+from ingest.lake import LakeBusyError
+from ingest.micro_batch import ingest_once
+from ingest.replay import ReplayError, produce, read_messages
+from ingest.settings import Settings, SettingsError
+from ingest.simulate.errors import SimulationError
+
+USER_ERRORS = (SettingsError, ReplayError, SimulationError, KafkaUnavailableError, LakeBusyError, BrokerError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except USER_ERRORS as exc:
+        print(f"naap: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("naap: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="naap", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    broker = verbs.add_parser("broker", help="run the embedded Kafka-protocol broker in the foreground")
+    broker.add_argument("--port", type=int, default=9092)
+    broker.add_argument("--partitions", type=int, default=3, help="partitions per created topic")
+    broker.set_defaults(handler=cmd_broker)
+
+    replay = verbs.add_parser("replay", help="produce captured events (JSON array or JSON Lines) into Kafka")
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument("--topic", help="send every item to this topic instead of the record's own")
+    replay.set_defaults(handler=cmd_replay)
+
+    simulate = verbs.add_parser("simulate", help="generate a scenario's events and its ground truth")
+    simulate.add_argument("--scenario", required=True, help="a scenario name (smoke, network-day) or a YAML file")
+    simulate.add_argument("--start", required=True, type=parse_start, help="UTC start, ISO-8601")
+    simulate.add_argument("--hours", required=True, type=float)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--scale", type=float, default=1.0, help="multiplies the scenario's demand")
+    target = simulate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="write JSON Lines here and the truth beside it")
+    target.add_argument("--to-kafka", action="store_true", help="produce into KAFKA_BOOTSTRAP_SERVERS")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    ingest = verbs.add_parser("ingest", help="pull micro-batches from Kafka into the Parquet lake")
+    ingest.add_argument("--once", action="store_true", help="drain to the end offsets seen at start, then exit")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    run = verbs.add_parser("run", help="the main job: embedded broker, a simulated day, the pipeline")
+    run.add_argument("--scenario", default="network-day")
+    run.add_argument("--start", type=parse_start, default=datetime(2026, 1, 8, tzinfo=UTC))
+    run.add_argument("--hours", type=float, default=24.0)
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--scale", type=float, default=1.0)
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def parse_start(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    broker = EmbeddedBroker(port=args.port).start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        broker.create_topics(settings.topics, partitions=args.partitions)
+        print(f"broker: listening on {broker.bootstrap_servers} (memory only); topics: {', '.join(settings.topics)}")
+        print(f"broker: export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}; Ctrl-C stops it", flush=True)
+        stop.wait()
+    finally:
+        broker.stop()
+    print("broker: stopped")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    messages = (m for path in args.files for m in read_messages(path, args.topic))
+    result = produce(messages, settings.kafka, on_progress=console.produce_progress)
+    console.print_produced("replay", result)
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ingest.simulate import load_scenario, simulate, write_simulation
+
+    scenario = load_scenario(args.scenario)
+    result = simulate(scenario, start=args.start, hours=args.hours, seed=args.seed, scale=args.scale)
+    if args.out:
+        truth_path = write_simulation(result, args.out)
+        print(f"simulate: {len(result.records):,} records -> {args.out}; truth -> {truth_path}")
+        return 0
+    settings = Settings.from_env()
+    produced = produce(console.simulated_messages(result.records), settings.kafka, console.produce_progress)
+    console.print_produced("simulate", produced)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.once:
+        console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"ingest: every {settings.ingest_interval_s:g} s into {settings.lake_dir}; Ctrl-C stops after the batch")
+    while not stop.is_set():
+        console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
+        stop.wait(settings.ingest_interval_s)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ingest.main_job import run_main_job
+
+    return run_main_job(Settings.from_env(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""What the CLI prints: summaries on stdout, progress of long work on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+
+from ingest.micro_batch import IngestResult, Progress
+from ingest.replay import Message, ProduceResult, to_message
+from ingest.settings import Settings
+
+
+def ingest_progress(progress: Progress) -> None:
+    print(
+        f"ingest: {progress.consumed:,} consumed, {progress.rate:,.0f} ev/s, "
+        f"{progress.remaining_lag:,} left",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def produce_progress(sent: int, elapsed_s: float) -> None:
+    print(f"produce: {sent:,} sent, {sent / elapsed_s:,.0f} ev/s", file=sys.stderr, flush=True)
+
+
+def print_produced(verb: str, result: ProduceResult) -> None:
+    topics = ", ".join(f"{topic} {n:,}" for topic, n in result.by_topic.items()) or "nothing"
+    print(
+        f"{verb}: {result.sent:,} messages ({result.bytes / 1e6:,.1f} MB) in {result.duration_s:.1f} s, "
+        f"{result.rate:,.0f} msg/s; {topics}"
+    )
+
+
+def print_ingest(result: IngestResult, settings: Settings) -> None:
+    for line in result.recovery:
+        print(f"ingest: recovery: {line}")
+    for topic in result.missing_topics:
+        print(f"ingest: warning: topic {topic!r} does not exist yet; it is picked up once it does")
+    for warning in result.warnings:
+        print(f"ingest: warning: {warning}")
+    rate = result.consumed / result.duration_s if result.duration_s > 0 else 0.0
+    print(
+        f"ingest: {len(result.batches)} batch(es), {result.consumed:,} consumed = {result.accepted:,} accepted "
+        f"+ {result.quarantined:,} quarantined in {result.duration_s:.1f} s ({rate:,.0f} ev/s); "
+        f"lag left {result.remaining_lag:,}"
+    )
+    reasons: dict[str, int] = {}
+    for batch in result.batches:
+        for reason, n in batch.quarantine_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if reasons:
+        print("ingest: quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
+    print(f"ingest: lake {settings.lake_dir}")
+
+
+def simulated_messages(records: Iterable[dict]) -> Iterator[Message]:
+    for index, record in enumerate(records, start=1):
+        yield to_message(record, None, f"simulated record {index}")

@@ -1,0 +1,211 @@
+"""The Parquet lake and its commit protocol.
+
+A batch is durable, and its offsets consumed, exactly when its manifest exists in
+`ingest_batches/`. The protocol, in order:
+
+1. data files are written under `_staging/<batch_id>/` (temp file, fsync, rename);
+2. the manifest is written (temp file, fsync, atomic rename): the commit point;
+3. the staged files are renamed into `raw_events/` and `quarantine/`;
+4. the staging folder is removed and the positions cache rewritten.
+
+Recovery (before every run, under the ingest lock) rolls committed batches forward
+and deletes uncommitted staging folders, so a crash at any instant loses nothing
+and duplicates nothing: the next run resumes from the offsets the manifests hold.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest.faults import crash_point
+from ingest.lake_schema import INGEST_BATCHES
+
+RAW_EVENTS_DIR = "raw_events"
+QUARANTINE_DIR = "quarantine"
+BATCHES_DIR = "ingest_batches"
+STAGING_DIR = "_staging"
+STATE_FILE = "_state/positions.json"
+LOCK_FILE = "_ingest.lock"
+BATCH_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+TopicPartitionKey = tuple[str, int]
+
+
+class LakeBusyError(RuntimeError):
+    """Another ingest process holds the lake."""
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_replace(src: Path, dst: Path) -> None:
+    """Rename src over dst and make both the file and the rename durable."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+    fsync_path(dst.parent)
+
+
+def write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, tmp, compression="zstd")
+    fsync_path(tmp)
+    atomic_replace(tmp, path)
+
+
+def batch_date(batch_id: str) -> str:
+    stamp = datetime.strptime(batch_id.split("-", 1)[0], BATCH_ID_FORMAT)
+    return stamp.strftime("%Y-%m-%d")
+
+
+def new_batch_id(after: str | None, now: datetime | None = None) -> str:
+    """A batch id that sorts after `after`, even if the wall clock stepped back."""
+    stamp = (now or datetime.now(UTC)).replace(tzinfo=None)
+    if after:
+        previous = datetime.strptime(after.split("-", 1)[0], BATCH_ID_FORMAT)
+        stamp = max(stamp, previous + timedelta(microseconds=1))
+    return f"{stamp.strftime(BATCH_ID_FORMAT)}-{os.getpid():x}"
+
+
+@dataclass
+class Positions:
+    """Next offset to consume per topic-partition, as the committed manifests say."""
+
+    offsets: dict[TopicPartitionKey, int]
+    last_batch_id: str | None
+
+    def apply(self, manifest: dict) -> None:
+        for part in manifest["partitions"]:
+            key = (part["topic"], part["partition"])
+            self.offsets[key] = max(self.offsets.get(key, 0), part["next_offset"])
+        if self.last_batch_id is None or manifest["batch_id"] > self.last_batch_id:
+            self.last_batch_id = manifest["batch_id"]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "last_batch_id": self.last_batch_id,
+                "offsets": [[t, p, o] for (t, p), o in sorted(self.offsets.items())],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Positions:
+        data = json.loads(text)
+        return cls({(t, p): o for t, p, o in data["offsets"]}, data["last_batch_id"])
+
+
+class Lake:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the single-writer lock: two ingests never interleave their batches."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.path(LOCK_FILE), "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LakeBusyError(f"another ingest is writing {self.root}") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def manifest_path(self, batch_id: str) -> Path:
+        return self.path(BATCHES_DIR, f"batch_date={batch_date(batch_id)}", f"{batch_id}.parquet")
+
+    def manifest_paths(self) -> list[Path]:
+        folder = self.path(BATCHES_DIR)
+        if not folder.is_dir():
+            return []
+        return sorted(folder.glob("batch_date=*/*.parquet"), key=lambda p: p.stem)
+
+    def staging_path(self, batch_id: str) -> Path:
+        return self.path(STAGING_DIR, batch_id)
+
+    def commit(self, manifest: dict) -> None:
+        """Write the manifest (the commit point), then publish the staged files."""
+        table = pa.Table.from_pylist([manifest], schema=INGEST_BATCHES)
+        write_parquet_atomically(table, self.manifest_path(manifest["batch_id"]))
+
+    def publish(self, batch_id: str, files: list[str]) -> None:
+        staging = self.staging_path(batch_id)
+        for moved, relative in enumerate(files):
+            if moved:
+                crash_point("mid_publish")
+            staged = staging / relative
+            if staged.exists():
+                atomic_replace(staged, self.path(relative))
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def recover(self) -> list[str]:
+        """Finish committed batches and drop uncommitted ones; returns what was done."""
+        actions: list[str] = []
+        staging_root = self.path(STAGING_DIR)
+        if not staging_root.is_dir():
+            return actions
+        for staging in sorted(staging_root.iterdir()):
+            batch_id = staging.name
+            manifest = self.manifest_path(batch_id) if _looks_like_batch_id(batch_id) else None
+            if manifest is not None and manifest.exists():
+                files = pq.read_table(manifest, columns=["files"]).column("files")[0].as_py()
+                self.publish(batch_id, files)
+                actions.append(f"rolled forward committed batch {batch_id}")
+            else:
+                shutil.rmtree(staging, ignore_errors=True)
+                actions.append(f"discarded uncommitted batch {batch_id}")
+        return actions
+
+    def positions(self) -> Positions:
+        """Fold the cached positions with every manifest committed after the cache."""
+        positions = self._cached_positions()
+        for path in self.manifest_paths():
+            if positions.last_batch_id is None or path.stem > positions.last_batch_id:
+                columns = ["batch_id", "partitions"]
+                positions.apply(pq.read_table(path, columns=columns).to_pylist()[0])
+        return positions
+
+    def save_positions(self, positions: Positions) -> None:
+        path = self.path(STATE_FILE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(positions.to_json())
+        fsync_path(tmp)
+        atomic_replace(tmp, path)
+
+    def _cached_positions(self) -> Positions:
+        path = self.path(STATE_FILE)
+        try:
+            return Positions.from_json(path.read_text())
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            # The cache is only an accelerator: the manifests are the truth.
+            return Positions({}, None)
+
+
+def _looks_like_batch_id(name: str) -> bool:
+    try:
+        batch_date(name)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,389 @@
+"""The micro-batch pull: Kafka -> classified Parquet in the lake, exactly once.
+
+Start positions come from the lake's manifests, never from the consumer group, so
+a crash anywhere is repaired by rerunning. Offsets are committed to the consumer
+group only after the batch is durable, for the benefit of standard lag tooling.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from ingest import classify
+from ingest.faults import crash_point
+from ingest.kafka_clients import make_consumer
+from ingest.lake import Lake, Positions, TopicPartitionKey, new_batch_id
+from ingest.settings import Settings
+from ingest.staged_files import StagedFiles
+
+CHUNK_EVENTS = 50_000
+POLL_TIMEOUT_MS = 500
+STALL_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Progress:
+    consumed: int
+    elapsed_s: float
+    remaining_lag: int
+
+    @property
+    def rate(self) -> float:
+        return self.consumed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    consumed: int
+    accepted: int
+    quarantined: int
+    quarantine_reasons: dict[str, int]
+    bytes: int
+    duration_s: float
+    files: list[str]
+
+
+@dataclass
+class IngestResult:
+    batches: list[BatchResult] = field(default_factory=list)
+    missing_topics: list[str] = field(default_factory=list)
+    recovery: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    remaining_lag: int = 0
+
+    @property
+    def consumed(self) -> int:
+        return sum(b.consumed for b in self.batches)
+
+    @property
+    def accepted(self) -> int:
+        return sum(b.accepted for b in self.batches)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(b.quarantined for b in self.batches)
+
+    @property
+    def duration_s(self) -> float:
+        return sum(b.duration_s for b in self.batches)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def ingest_once(settings: Settings, on_progress: ProgressCallback | None = None) -> IngestResult:
+    """Consume every assigned partition up to the end offsets seen at the start."""
+    consumer = make_consumer(settings.kafka)  # fails before the lake is touched
+    try:
+        lake = Lake(settings.lake_dir)
+        with lake.locked():
+            result = IngestResult(recovery=lake.recover())
+            _Run(settings, lake, consumer, result, on_progress).run()
+            return result
+    finally:
+        consumer.close()
+
+
+class _Run:
+    def __init__(
+        self,
+        settings: Settings,
+        lake: Lake,
+        consumer: KafkaConsumer,
+        result: IngestResult,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.settings = settings
+        self.lake = lake
+        self.consumer = consumer
+        self.result = result
+        self.on_progress = on_progress
+        self.positions: Positions = lake.positions()
+        self.partitions: dict[TopicPartitionKey, TopicPartition] = {}
+        self.targets: dict[TopicPartitionKey, int] = {}
+        self.next_offset: dict[TopicPartitionKey, int] = {}
+        self.watermark_known: set[TopicPartitionKey] = set()
+        self.duckdb = classify.connect()
+
+    def run(self) -> None:
+        self._assign()
+        started = time.monotonic()
+        consumed_before = 0
+        while True:
+            batch = self._batch(started, consumed_before)
+            self.result.batches.append(batch)
+            consumed_before += batch.consumed
+            if not self._pending():
+                break
+            self._seek_pending()
+        self.result.remaining_lag = self._lag()
+
+    def _assign(self) -> None:
+        available = self.consumer.topics()
+        for topic in self.settings.topics:
+            if topic not in available:
+                self.result.missing_topics.append(topic)
+                continue
+            for partition in sorted(self.consumer.partitions_for_topic(topic) or ()):
+                self.partitions[(topic, partition)] = TopicPartition(topic, partition)
+        tps = list(self.partitions.values())
+        if not tps:
+            return
+        beginnings = self.consumer.beginning_offsets(tps)
+        ends = self.consumer.end_offsets(tps)
+        for key, tp in self.partitions.items():
+            start = self.positions.offsets.get(key, beginnings[tp])
+            if start < beginnings[tp]:
+                self.result.warnings.append(
+                    f"{key[0]}[{key[1]}]: offsets {start}..{beginnings[tp] - 1} were deleted by "
+                    "retention before they were ingested"
+                )
+                start = beginnings[tp]
+            self.next_offset[key] = start
+            self.targets[key] = ends[tp]
+        self.consumer.assign(tps)
+        self._seek_pending()
+
+    def _refresh_targets(self) -> None:
+        """Raise each target to the high watermark of the partition's first fetch.
+
+        Some brokers (the embedded Tansu among them) answer ListOffsets with the
+        base offset of the last record batch + 1, short of the real end; the
+        high watermark in a fetch response is right on every broker we know.
+        """
+        for key in self.partitions.keys() - self.watermark_known:
+            highwater = self.consumer.highwater(self.partitions[key])
+            if highwater is None:
+                continue
+            self.watermark_known.add(key)
+            self.targets[key] = max(self.targets[key], highwater)
+            if self.next_offset[key] > self.targets[key]:
+                self.result.warnings.append(
+                    f"{key[0]}[{key[1]}]: the lake holds offsets up to {self.next_offset[key] - 1} but the "
+                    f"topic ends at {self.targets[key]}; was it recreated? Nothing consumed from it"
+                )
+                self.targets[key] = self.next_offset[key]
+
+    def _pending(self) -> list[TopicPartitionKey]:
+        return [
+            k
+            for k in self.partitions
+            if k not in self.watermark_known or self.next_offset[k] < self.targets[k]
+        ]
+
+    def _seek_pending(self) -> None:
+        for key in self._pending():
+            self.consumer.seek(self.partitions[key], self.next_offset[key])
+
+    def _lag(self) -> int:
+        return sum(self.targets[k] - self.next_offset[k] for k in self.partitions)
+
+    def _batch(self, run_started: float, consumed_before: int) -> BatchResult:
+        started_at = datetime.now(UTC)
+        t0 = time.monotonic()
+        batch_id = new_batch_id(self.positions.last_batch_id)
+        staged = StagedFiles(self.lake.staging_path(batch_id), batch_id)
+        chunk = _Chunk(self.settings)
+        first_offsets: dict[TopicPartitionKey, int] = {}
+        last_offsets: dict[TopicPartitionKey, int] = {}
+        batch_start = dict(self.next_offset)
+        counts = Counter[str]()
+        consumed = 0
+        last_report = time.monotonic()
+        last_progress = time.monotonic()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight: Future | None = None
+            while self._pending() and consumed < self.settings.batch_max_events:
+                records = self.consumer.poll(
+                    timeout_ms=POLL_TIMEOUT_MS,
+                    max_records=min(20_000, self.settings.batch_max_events - consumed),
+                )
+                crash_point("after_poll")
+                self._refresh_targets()
+                for tp, messages in records.items():
+                    key = (tp.topic, tp.partition)
+                    taken = chunk.take(key, messages, self.next_offset[key], self.targets[key])
+                    if taken:
+                        first_offsets.setdefault(key, taken[0])
+                        last_offsets[key] = taken[1]
+                        self.next_offset[key] = taken[1] + 1
+                        consumed += taken[2]
+                        last_progress = time.monotonic()
+                self._close_finished_partitions()
+                if len(chunk) >= CHUNK_EVENTS:
+                    in_flight = _submit(pool, in_flight, chunk, staged, counts, self.duckdb)
+                    chunk = _Chunk(self.settings)
+                now = time.monotonic()
+                if self.on_progress and now - last_report >= 2.0:
+                    last_report = now
+                    self.on_progress(Progress(consumed_before + consumed, now - run_started, self._lag()))
+                if now - last_progress > STALL_TIMEOUT_S:
+                    self.result.warnings.append(
+                        f"no messages for {STALL_TIMEOUT_S:.0f} s with {self._lag()} outstanding; "
+                        "closing the batch early"
+                    )
+                    self._give_up_pending()
+            in_flight = _submit(pool, in_flight, chunk, staged, counts, self.duckdb)
+            in_flight.result()
+        files = staged.close()
+        duration = time.monotonic() - t0
+        reasons = {r: n for r, n in sorted(counts.items()) if r not in ("accepted", "bytes")}
+        manifest = {
+            "batch_id": batch_id,
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+            "duration_s": duration,
+            "consumed": consumed,
+            "accepted": counts["accepted"],
+            "quarantined": sum(reasons.values()),
+            "bytes": counts["bytes"],
+            "quarantine_reasons": [{"reason": r, "count": n} for r, n in reasons.items()],
+            "partitions": [
+                {
+                    "topic": key[0],
+                    "partition": key[1],
+                    "org": self.settings.org_for(key[0]),
+                    "first_offset": first_offsets.get(key),
+                    "last_offset": last_offsets.get(key),
+                    "next_offset": self.next_offset[key],
+                    "consumed": (last_offsets[key] - first_offsets[key] + 1) if key in first_offsets else 0,
+                }
+                for key in self.partitions
+                if self.next_offset[key] > batch_start[key]
+            ],
+            "files": files,
+        }
+        if manifest["accepted"] + manifest["quarantined"] != consumed:
+            raise AssertionError(f"batch {batch_id} does not reconcile: {manifest}")
+        crash_point("before_manifest")
+        self.lake.commit(manifest)
+        crash_point("after_manifest")
+        self.lake.publish(batch_id, files)
+        self.positions.apply(manifest)
+        self.lake.save_positions(self.positions)
+        crash_point("before_kafka_commit")
+        self._commit_to_group(manifest)
+        return BatchResult(
+            batch_id=batch_id,
+            consumed=consumed,
+            accepted=manifest["accepted"],
+            quarantined=manifest["quarantined"],
+            quarantine_reasons=reasons,
+            bytes=counts["bytes"],
+            duration_s=duration,
+            files=files,
+        )
+
+    def _close_finished_partitions(self) -> None:
+        for key in self.watermark_known.intersection(self._pending()):
+            tp = self.partitions[key]
+            # Transaction markers and compaction leave offset gaps: the fetch
+            # position, not the last record seen, says whether the target is reached.
+            if self.consumer.position(tp) >= self.targets[key]:
+                self.next_offset[key] = self.targets[key]
+        for key in self.watermark_known.difference(self._pending()):
+            self.consumer.pause(self.partitions[key])
+
+    def _give_up_pending(self) -> None:
+        for key in self._pending():
+            self.targets[key] = self.next_offset[key]
+
+    def _commit_to_group(self, manifest: dict) -> None:
+        offsets = {
+            self.partitions[(p["topic"], p["partition"])]: OffsetAndMetadata(p["next_offset"], "", -1)
+            for p in manifest["partitions"]
+        }
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets)
+        except KafkaError as exc:
+            # The lake is the authority; a failed group commit only makes lag tools stale.
+            self.result.warnings.append(f"consumer-group commit failed ({exc}); the lake is unaffected")
+
+
+class _Chunk:
+    """Columns of the messages taken since the last flush."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.columns: dict[str, list] = {name: [] for name in classify.MESSAGES_SCHEMA.names}
+
+    def __len__(self) -> int:
+        return len(self.columns["offset"])
+
+    def take(self, key: TopicPartitionKey, messages: list, expected: int, end: int) -> tuple[int, int, int] | None:
+        """Append messages in [expected, end) once each; returns (first, last, count) taken."""
+        cols = self.columns
+        org = self.settings.org_for(key[0])
+        first = last = None
+        count = 0
+        for message in messages:
+            offset = message.offset
+            if offset < expected:
+                continue
+            if offset >= end:
+                break
+            value = message.value if message.value is not None else b""
+            try:
+                text, utf8_ok = value.decode("utf-8"), True
+            except UnicodeDecodeError:
+                text, utf8_ok = value.decode("utf-8", "backslashreplace"), False
+            cols["org"].append(org)
+            cols["topic"].append(key[0])
+            cols["partition"].append(key[1])
+            cols["offset"].append(offset)
+            cols["kafka_timestamp"].append(message.timestamp if message.timestamp >= 0 else None)
+            cols["key"].append(message.key.decode("utf-8", "backslashreplace") if message.key else None)
+            cols["raw_text"].append(text)
+            cols["value_bytes"].append(len(value))
+            cols["utf8_ok"].append(utf8_ok)
+            if first is None:
+                first = offset
+            last = offset
+            count += 1
+            expected = offset + 1
+        return (first, last, count) if first is not None else None
+
+    def to_table(self) -> pa.Table:
+        return pa.table(self.columns, schema=classify.MESSAGES_SCHEMA)
+
+
+def _submit(
+    pool: ThreadPoolExecutor,
+    in_flight: Future | None,
+    chunk: _Chunk,
+    staged: StagedFiles,
+    counts: Counter[str],
+    con: duckdb.DuckDBPyConnection,
+) -> Future:
+    """Classify and write a chunk on the worker while the main thread keeps polling."""
+    if in_flight is not None:
+        in_flight.result()
+    table = chunk.to_table()
+
+    def work() -> None:
+        if table.num_rows == 0:
+            return
+        classified = classify.classify(table, con)
+        crash_point("mid_write")
+        accepted, reasons = staged.write(classified, datetime.now(UTC))
+        counts["accepted"] += accepted
+        counts["bytes"] += sum(table.column("value_bytes").to_pylist())
+        counts.update(reasons)
+
+    return pool.submit(work)
+
+

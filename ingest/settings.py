@@ -1,0 +1,121 @@
+"""Settings read from environment variables (documented in README.md and .env.example).
+
+Read once per command, never at import time, so tests and Dagster resources can
+override them per call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TOPICS = ("network_events", "streaming_events")
+DEFAULT_TOPIC_ORGS = {"network_events": "daydream", "streaming_events": "cloudspe"}
+DEFAULT_CONSUMER_GROUP = "naap-warehouse"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the warehouse cannot use."""
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str | None
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    consumer_group: str = DEFAULT_CONSUMER_GROUP
+
+    def client_config(self) -> dict[str, object]:
+        """Keyword arguments shared by every kafka-python client we build."""
+        if not self.bootstrap_servers:
+            raise SettingsError("KAFKA_BOOTSTRAP_SERVERS is not set")
+        config: dict[str, object] = {
+            "bootstrap_servers": [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()],
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            config["sasl_mechanism"] = self.sasl_mechanism
+            config["sasl_plain_username"] = self.sasl_username
+            config["sasl_plain_password"] = self.sasl_password
+        if self.ssl_cafile:
+            config["ssl_cafile"] = self.ssl_cafile
+        return config
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    topics: tuple[str, ...]
+    topic_orgs: Mapping[str, str]
+    kafka: KafkaSettings
+    ingest_interval_s: float = 60.0
+    batch_max_events: int = 250_000
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    def org_for(self, topic: str) -> str:
+        """The org of a topic: the configured map, else the topic's own name (semantics.md)."""
+        return self.topic_orgs.get(topic, topic)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            data_dir=Path(env.get("NAAP_DATA_DIR") or "./data").expanduser().resolve(),
+            topics=parse_topics(env.get("NAAP_TOPICS")),
+            topic_orgs=parse_topic_orgs(env.get("NAAP_TOPIC_ORGS")),
+            kafka=KafkaSettings(
+                bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+                security_protocol=env.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT",
+                sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
+                sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
+                sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
+                ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+                consumer_group=env.get("KAFKA_CONSUMER_GROUP") or DEFAULT_CONSUMER_GROUP,
+            ),
+            ingest_interval_s=_positive_float(env, "NAAP_INGEST_INTERVAL_S", 60.0),
+            batch_max_events=int(_positive_float(env, "NAAP_BATCH_MAX_EVENTS", 250_000)),
+        )
+
+
+def parse_topics(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return DEFAULT_TOPICS
+    topics = tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
+    if not topics:
+        raise SettingsError(f"NAAP_TOPICS={value!r} names no topic")
+    return topics
+
+
+def parse_topic_orgs(value: str | None) -> dict[str, str]:
+    if not value:
+        return dict(DEFAULT_TOPIC_ORGS)
+    orgs: dict[str, str] = {}
+    for pair in value.split(","):
+        if not pair.strip():
+            continue
+        topic, sep, org = pair.partition("=")
+        if not sep or not topic.strip() or not org.strip():
+            raise SettingsError(f"NAAP_TOPIC_ORGS entry {pair!r} is not of the form topic=org")
+        orgs[topic.strip()] = org.strip()
+    return orgs
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise SettingsError(f"{name}={raw!r} must be positive")
+    return value

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real embedded broker, isolated topics and data dirs, the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.embedded_broker import EmbeddedBroker
+from ingest.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CAPTURE = SHARED / "fixtures" / "capture-streaming-events-2026-01-08.json"
+_topic_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    log = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(log_path=log) as running:
+        yield running
+
+
+@pytest.fixture
+def capture_path() -> Path:
+    if not CAPTURE.exists():
+        pytest.skip(f"the shared fixtures are not beside this checkout ({CAPTURE.name} missing)")
+    return CAPTURE
+
+
+class Workspace:
+    """One test's topics, data dir and environment, on the shared broker."""
+
+    def __init__(self, broker: EmbeddedBroker, data_dir: Path, topics: tuple[str, ...]) -> None:
+        self.broker = broker
+        self.data_dir = data_dir
+        self.topics = topics
+        self.env = {
+            **os.environ,
+            "NAAP_DATA_DIR": str(data_dir),
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "NAAP_TOPICS": ",".join(topics),
+            "NAAP_TOPIC_ORGS": f"{topics[0]}=daydream,{topics[1]}=cloudspe",
+        }
+        self.env.pop("NAAP_FAULT_POINT", None)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env)
+
+    def naap(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "ingest.cli", *args],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"naap {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+        return result
+
+    def lake_rows(self, dataset: str = "raw_events", columns: str = "*") -> list[tuple]:
+        files = list((self.data_dir / "lake" / dataset).glob("event_date=*/*.parquet"))
+        if not files:
+            return []
+        con = duckdb.connect()
+        return con.execute(
+            f"select {columns} from read_parquet(?, hive_partitioning = true)", [[str(f) for f in files]]
+        ).fetchall()
+
+    def batches(self) -> list[dict]:
+        files = sorted((self.data_dir / "lake" / "ingest_batches").glob("batch_date=*/*.parquet"))
+        if not files:
+            return []
+        con = duckdb.connect()
+        cursor = con.execute("select * from read_parquet(?) order by batch_id", [[str(f) for f in files]])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def workspace(broker: EmbeddedBroker, tmp_path: Path) -> Workspace:
+    n = next(_topic_numbers)
+    topics = (f"network_events_{n}", f"streaming_events_{n}")
+    broker.create_topics(topics)
+    return Workspace(broker, tmp_path / "data", topics)
