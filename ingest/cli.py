@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=cmd_replay)
 
     simulate = verbs.add_parser("simulate", help="generate a scenario's events and its ground truth")
-    simulate.add_argument("--scenario", required=True, help="a scenario name (smoke, network-day) or a YAML file")
+    simulate.add_argument(
+        "--scenario", required=True, help="a scenario name (smoke, network-day) or a YAML file"
+    )
     simulate.add_argument("--start", required=True, type=parse_start, help="UTC start, ISO-8601")
     simulate.add_argument("--hours", required=True, type=float)
     simulate.add_argument("--seed", type=int, default=1)
@@ -65,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=cmd_simulate)
 
     ingest = verbs.add_parser("ingest", help="pull micro-batches from Kafka into the Parquet lake")
-    ingest.add_argument("--once", action="store_true", help="drain to the end offsets seen at start, then exit")
+    ingest.add_argument(
+        "--once", action="store_true", help="drain to the end offsets seen at start, then exit"
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     run = verbs.add_parser("run", help="the main job: embedded broker, a simulated day, the pipeline")
@@ -94,8 +98,12 @@ def cmd_broker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         broker.create_topics(settings.topics, partitions=args.partitions)
-        print(f"broker: listening on {broker.bootstrap_servers} (memory only); topics: {', '.join(settings.topics)}")
-        print(f"broker: export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}; Ctrl-C stops it", flush=True)
+        print(
+            f"broker: listening on {broker.bootstrap_servers} (memory only); topics: {', '.join(settings.topics)}"
+        )
+        print(
+            f"broker: export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}; Ctrl-C stops it", flush=True
+        )
         stop.wait()
     finally:
         broker.stop()
@@ -108,6 +116,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     messages = (m for path in args.files for m in read_messages(path, args.topic))
     result = produce(messages, settings.kafka, on_progress=console.produce_progress)
     console.print_produced("replay", result)
+    for topic in result.by_topic.keys() - set(settings.topics):
+        print(
+            f"replay: warning: topic {topic!r} is not in NAAP_TOPICS, so `naap ingest` will not read it "
+            "(use --topic to redirect)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -134,7 +148,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"ingest: every {settings.ingest_interval_s:g} s into {settings.lake_dir}; Ctrl-C stops after the batch")
+    print(
+        f"ingest: every {settings.ingest_interval_s:g} s into {settings.lake_dir}; Ctrl-C stops after the batch"
+    )
     while not stop.is_set():
         console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
         stop.wait(settings.ingest_interval_s)

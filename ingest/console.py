@@ -12,8 +12,7 @@ from ingest.settings import Settings
 
 def ingest_progress(progress: Progress) -> None:
     print(
-        f"ingest: {progress.consumed:,} consumed, {progress.rate:,.0f} ev/s, "
-        f"{progress.remaining_lag:,} left",
+        f"ingest: {progress.consumed:,} consumed, {progress.rate:,.0f} ev/s, {progress.remaining_lag:,} left",
         file=sys.stderr,
         flush=True,
     )

@@ -5,6 +5,7 @@ Used by `naap broker`, `naap run` on the embedded defaults, and the integration 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import time
@@ -80,7 +81,9 @@ class EmbeddedBroker:
                 raise BrokerError(f"embedded broker exited with code {self._process.returncode} at start")
             if time.monotonic() > deadline:
                 self.stop()
-                raise BrokerError(f"embedded broker did not listen on port {self.port} within {timeout_s:.0f} s")
+                raise BrokerError(
+                    f"embedded broker did not listen on port {self.port} within {timeout_s:.0f} s"
+                )
             time.sleep(0.05)
         return self
 
@@ -121,7 +124,9 @@ class EmbeddedBroker:
         self.stop()
 
 
-def create_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+def create_topics(
+    bootstrap_servers: str, topics: Iterable[str], partitions: int = DEFAULT_PARTITIONS
+) -> None:
     """Create topics that do not exist yet; existing ones are left as they are."""
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
@@ -131,12 +136,10 @@ def create_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()
 

@@ -65,13 +65,19 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> list[dict]:
     from ingest.simulate import load_scenario, simulate
 
     t0 = time.monotonic()
-    print(f"run: simulating {args.hours:g} h of '{args.scenario}' from {args.start:%Y-%m-%d %H:%M} UTC "
-          f"(seed {args.seed}, scale {args.scale:g})", flush=True)
-    result = simulate(load_scenario(args.scenario), start=args.start, hours=args.hours, seed=args.seed,
-                      scale=args.scale)
+    print(
+        f"run: simulating {args.hours:g} h of '{args.scenario}' from {args.start:%Y-%m-%d %H:%M} UTC "
+        f"(seed {args.seed}, scale {args.scale:g})",
+        flush=True,
+    )
+    result = simulate(
+        load_scenario(args.scenario), start=args.start, hours=args.hours, seed=args.seed, scale=args.scale
+    )
     truth_dir = settings.data_dir / "simulated"
     truth_dir.mkdir(parents=True, exist_ok=True)
     truth_path = truth_dir / f"{Path(args.scenario).stem}.truth.json"
     truth_path.write_bytes(orjson.dumps(result.truth))
-    print(f"run: {len(result.records):,} simulated records in {time.monotonic() - t0:.1f} s; truth -> {truth_path}")
+    print(
+        f"run: {len(result.records):,} simulated records in {time.monotonic() - t0:.1f} s; truth -> {truth_path}"
+    )
     return result.records

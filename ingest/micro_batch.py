@@ -324,7 +324,9 @@ class _Chunk:
     def __len__(self) -> int:
         return len(self.columns["offset"])
 
-    def take(self, key: TopicPartitionKey, messages: list, expected: int, end: int) -> tuple[int, int, int] | None:
+    def take(
+        self, key: TopicPartitionKey, messages: list, expected: int, end: int
+    ) -> tuple[int, int, int] | None:
         """Append messages in [expected, end) once each; returns (first, last, count) taken."""
         cols = self.columns
         org = self.settings.org_for(key[0])
@@ -385,5 +387,3 @@ def _submit(
         counts.update(reasons)
 
     return pool.submit(work)
-
-

@@ -67,13 +67,17 @@ def read_messages(path: Path, topic_override: str | None = None) -> Iterator[Mes
             try:
                 item = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
-                raise ReplayError(f"{path}:{line_no}: not valid JSON ({exc}); expected a JSON array or JSON Lines") from None
+                raise ReplayError(
+                    f"{path}:{line_no}: not valid JSON ({exc}); expected a JSON array or JSON Lines"
+                ) from None
             yield to_message(item, topic_override, f"{path}:{line_no}")
 
 
 def to_message(item: object, topic_override: str | None, where: str) -> Message:
     if not isinstance(item, dict):
-        raise ReplayError(f"{where}: expected an object (envelope or capture record), got {type(item).__name__}")
+        raise ReplayError(
+            f"{where}: expected an object (envelope or capture record), got {type(item).__name__}"
+        )
     if "value" in item and "topic" in item:
         topic = topic_override or item["topic"]
         value = item["value"]
@@ -127,4 +131,6 @@ def _require_topic(producer, topic: str) -> None:
         if not producer.partitions_for(topic):
             raise KafkaTimeoutError()
     except (KafkaTimeoutError, KafkaError):
-        raise ReplayError(f"topic {topic!r} does not exist on the broker; create it or pass --topic") from None
+        raise ReplayError(
+            f"topic {topic!r} does not exist on the broker; create it or pass --topic"
+        ) from None

@@ -42,7 +42,13 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def _env(**fields) -> str:
-    envelope = {"id": "e1", "type": "ai_stream_status", "timestamp": "1767908945298", "gateway": "", "data": {}}
+    envelope = {
+        "id": "e1",
+        "type": "ai_stream_status",
+        "timestamp": "1767908945298",
+        "gateway": "",
+        "data": {},
+    }
     envelope.update(fields)
     return json.dumps({k: v for k, v in envelope.items() if v is not ...})
 
@@ -65,14 +71,20 @@ def _env(**fields) -> str:
         (_env(timestamp="1e400"), "bad_timestamp"),
         (_env(type="webrtc_stats"), "unsupported_event_family"),
         (_env(type="pipelines_api_request"), "unsupported_event_family"),
-        (_env(type="stream_trace", data={"type": "app_send_stream_request"}), "ignored_stream_trace_non_core_app"),
+        (
+            _env(type="stream_trace", data={"type": "app_send_stream_request"}),
+            "ignored_stream_trace_non_core_app",
+        ),
         (_env(type="stream_trace", data={"type": "APP_x"}), "ignored_stream_trace_non_core_app"),
         (
             _env(type="stream_trace", data={"type": "stream_heartbeat", "client_source": "Scope"}),
             "ignored_stream_trace_scope_client_noise",
         ),
         (_env(type="stream_trace", data={"type": "stream_heartbeat"}), "unsupported_stream_trace_type"),
-        (_env(type="stream_trace", data={"type": "stream_orchestrator_token_refresh"}), "unsupported_stream_trace_type"),
+        (
+            _env(type="stream_trace", data={"type": "stream_orchestrator_token_refresh"}),
+            "unsupported_stream_trace_type",
+        ),
         (_env(type="stream_trace", data={}), "unsupported_stream_trace_type"),
         # Invalid id outranks the unsupported family: the first matching rule wins.
         (_env(id="", type="webrtc_stats"), "missing_event_id"),

@@ -22,7 +22,13 @@ def _produce(workspace, topic: str, values: list[bytes]) -> None:
 
 def _envelope(n: int, family: str = "ai_stream_status") -> bytes:
     return json.dumps(
-        {"id": f"id-{n}", "type": family, "timestamp": str(1767908945298 + n), "gateway": "", "data": {"n": n}}
+        {
+            "id": f"id-{n}",
+            "type": family,
+            "timestamp": str(1767908945298 + n),
+            "gateway": "",
+            "data": {"n": n},
+        }
     ).encode()
 
 
@@ -35,7 +41,9 @@ def test_empty_topics_make_a_zero_batch(workspace) -> None:
 
 
 def test_unreachable_broker_is_one_clear_line_and_writes_nothing(workspace) -> None:
-    result = workspace.naap("ingest", "--once", check=False, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}")
+    result = workspace.naap(
+        "ingest", "--once", check=False, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}"
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("naap: error: cannot reach Kafka at 127.0.0.1:")
@@ -43,8 +51,14 @@ def test_unreachable_broker_is_one_clear_line_and_writes_nothing(workspace) -> N
 
 
 def test_oversized_message_is_quarantined_not_fatal(workspace) -> None:
-    big = json.dumps({"id": "big", "type": "ai_stream_status", "timestamp": "1767908945298",
-                      "data": {"blob": "x" * (1024 * 1024)}}).encode()
+    big = json.dumps(
+        {
+            "id": "big",
+            "type": "ai_stream_status",
+            "timestamp": "1767908945298",
+            "data": {"blob": "x" * (1024 * 1024)},
+        }
+    ).encode()
     _produce(workspace, workspace.topics[0], [_envelope(1), big, _envelope(2)])
     workspace.naap("ingest", "--once")
     assert sorted(r[0] for r in workspace.lake_rows(columns="event_id")) == ["id-1", "id-2"]
@@ -98,5 +112,5 @@ def test_a_second_run_consumes_only_new_messages(workspace) -> None:
     _produce(workspace, workspace.topics[0], [_envelope(n) for n in range(30, 45)])
     second = workspace.naap("ingest", "--once")
     assert "15 consumed" in second.stdout
-    offsets = workspace.lake_rows(columns="partition, \"offset\"")
+    offsets = workspace.lake_rows(columns='partition, "offset"')
     assert len(offsets) == len(set(offsets)) == 45

@@ -1,0 +1,85 @@
+"""The lake's commit protocol without a broker: recovery, positions, batch ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from ingest.lake import Lake, new_batch_id
+from ingest.lake_schema import RAW_EVENTS
+
+
+def _manifest(batch_id: str, partitions: list[tuple[str, int, int]], files: list[str]) -> dict:
+    return {
+        "batch_id": batch_id,
+        "started_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "finished_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "duration_s": 0.1,
+        "consumed": 0,
+        "accepted": 0,
+        "quarantined": 0,
+        "bytes": 0,
+        "quarantine_reasons": [],
+        "partitions": [
+            {
+                "topic": t,
+                "partition": p,
+                "org": t,
+                "first_offset": 0,
+                "last_offset": o - 1,
+                "next_offset": o,
+                "consumed": o,
+            }
+            for t, p, o in partitions
+        ],
+        "files": files,
+    }
+
+
+def _stage(lake: Lake, batch_id: str, relative: str) -> None:
+    path = lake.staging_path(batch_id) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist([], schema=RAW_EVENTS), path)
+
+
+def test_recovery_rolls_committed_batches_forward_and_drops_the_rest(tmp_path) -> None:
+    lake = Lake(tmp_path / "lake")
+    committed, uncommitted = new_batch_id(None), None
+    uncommitted = new_batch_id(committed)
+    relative = f"raw_events/event_date=2026-01-01/part-{committed}.parquet"
+    _stage(lake, committed, relative)
+    _stage(lake, uncommitted, f"raw_events/event_date=2026-01-01/part-{uncommitted}.parquet")
+    lake.commit(_manifest(committed, [("t", 0, 5)], [relative]))
+
+    actions = lake.recover()
+
+    assert actions == [
+        f"rolled forward committed batch {committed}",
+        f"discarded uncommitted batch {uncommitted}",
+    ]
+    assert lake.path(relative).exists()
+    assert list(lake.path("_staging").iterdir()) == []
+    assert lake.positions().offsets == {("t", 0): 5}
+
+
+def test_positions_fold_cache_and_newer_manifests_and_survive_a_bad_cache(tmp_path) -> None:
+    lake = Lake(tmp_path / "lake")
+    first = new_batch_id(None)
+    lake.commit(_manifest(first, [("t", 0, 5), ("t", 1, 3)], []))
+    lake.save_positions(lake.positions())
+    second = new_batch_id(first)
+    lake.commit(_manifest(second, [("t", 0, 9)], []))
+
+    assert lake.positions().offsets == {("t", 0): 9, ("t", 1): 3}
+    lake.path("_state/positions.json").write_text("{corrupt")
+    assert lake.positions().offsets == {("t", 0): 9, ("t", 1): 3}
+
+
+def test_batch_ids_sort_after_the_last_even_if_the_clock_steps_back() -> None:
+    later = new_batch_id(None, datetime(2026, 5, 1, tzinfo=UTC))
+    earlier_clock = new_batch_id(later, datetime(2026, 4, 1, tzinfo=UTC))
+    assert earlier_clock > later
+    assert new_batch_id(None, datetime(2026, 5, 1, 12, tzinfo=UTC)).startswith("20260501T120000000000Z-")
