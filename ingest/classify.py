@@ -51,9 +51,11 @@ def classify_sql() -> str:
     )
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"set threads = {int(threads)}")
     return con
 
 

@@ -11,8 +11,9 @@ from ingest.settings import Settings
 
 
 def ingest_progress(progress: Progress) -> None:
+    worker = f"[worker {progress.worker}]" if progress.worker else ""
     print(
-        f"ingest: {progress.consumed:,} consumed, {progress.rate:,.0f} ev/s, {progress.remaining_lag:,} left",
+        f"ingest{worker}: {progress.consumed:,} consumed, {progress.rate:,.0f} ev/s, {progress.remaining_lag:,} left",
         file=sys.stderr,
         flush=True,
     )
@@ -37,10 +38,10 @@ def print_ingest(result: IngestResult, settings: Settings) -> None:
         print(f"ingest: warning: topic {topic!r} does not exist yet; it is picked up once it does")
     for warning in result.warnings:
         print(f"ingest: warning: {warning}")
-    rate = result.consumed / result.duration_s if result.duration_s > 0 else 0.0
+    rate = result.consumed / result.elapsed_s if result.elapsed_s > 0 else 0.0
     print(
         f"ingest: {len(result.batches)} batch(es), {result.consumed:,} consumed = {result.accepted:,} accepted "
-        f"+ {result.quarantined:,} quarantined in {result.duration_s:.1f} s ({rate:,.0f} ev/s); "
+        f"+ {result.quarantined:,} quarantined in {result.elapsed_s:.1f} s ({rate:,.0f} ev/s); "
         f"lag left {result.remaining_lag:,}"
     )
     reasons: dict[str, int] = {}

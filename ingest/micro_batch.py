@@ -37,6 +37,7 @@ class Progress:
     consumed: int
     elapsed_s: float
     remaining_lag: int
+    worker: str = ""
 
     @property
     def rate(self) -> float:
@@ -62,6 +63,7 @@ class IngestResult:
     recovery: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     remaining_lag: int = 0
+    elapsed_s: float = 0.0
 
     @property
     def consumed(self) -> int:
@@ -75,28 +77,52 @@ class IngestResult:
     def quarantined(self) -> int:
         return sum(b.quarantined for b in self.batches)
 
-    @property
-    def duration_s(self) -> float:
-        return sum(b.duration_s for b in self.batches)
-
 
 ProgressCallback = Callable[[Progress], None]
 
 
 def ingest_once(settings: Settings, on_progress: ProgressCallback | None = None) -> IngestResult:
     """Consume every assigned partition up to the end offsets seen at the start."""
+    from ingest.parallel_ingest import plan_workers, run_workers
+
+    started = time.monotonic()
     consumer = make_consumer(settings.kafka)  # fails before the lake is touched
     try:
         lake = Lake(settings.lake_dir)
         with lake.locked():
             result = IngestResult(recovery=lake.recover())
-            _Run(settings, lake, consumer, result, on_progress).run()
+            positions = lake.positions()
+            keys, result.missing_topics = list_partitions(consumer, settings.topics)
+            groups = plan_workers(consumer, settings, keys, positions)
+            if len(groups) == 1:
+                BatchRunner(settings, lake, consumer, result, on_progress, positions, groups[0]).run()
+            else:
+                run_workers(settings, groups, result, on_progress)
+                lake.save_positions(lake.positions())
+            result.elapsed_s = time.monotonic() - started
             return result
     finally:
         consumer.close()
 
 
-class _Run:
+def list_partitions(
+    consumer: KafkaConsumer, topics: tuple[str, ...]
+) -> tuple[list[TopicPartitionKey], list[str]]:
+    """The partitions of the configured topics that exist now, and the topics that do not."""
+    available = consumer.topics()
+    keys: list[TopicPartitionKey] = []
+    missing: list[str] = []
+    for topic in topics:
+        if topic not in available:
+            missing.append(topic)
+            continue
+        keys.extend((topic, partition) for partition in sorted(consumer.partitions_for_topic(topic) or ()))
+    return keys, missing
+
+
+class BatchRunner:
+    """Drains a set of partitions in one or more committed batches."""
+
     def __init__(
         self,
         settings: Settings,
@@ -104,18 +130,24 @@ class _Run:
         consumer: KafkaConsumer,
         result: IngestResult,
         on_progress: ProgressCallback | None,
+        positions: Positions,
+        keys: list[TopicPartitionKey],
+        worker: str = "",
     ) -> None:
         self.settings = settings
         self.lake = lake
         self.consumer = consumer
         self.result = result
         self.on_progress = on_progress
-        self.positions: Positions = lake.positions()
-        self.partitions: dict[TopicPartitionKey, TopicPartition] = {}
+        self.positions = positions
+        # A worker of a parallel drain leaves the positions cache to its parent.
+        self.worker = worker
+        self.partitions = {key: TopicPartition(*key) for key in keys}
         self.targets: dict[TopicPartitionKey, int] = {}
         self.next_offset: dict[TopicPartitionKey, int] = {}
         self.watermark_known: set[TopicPartitionKey] = set()
-        self.duckdb = classify.connect()
+        # Workers of a parallel drain share the two cores; one DuckDB thread each.
+        self.duckdb = classify.connect(threads=1 if worker else None)
 
     def run(self) -> None:
         self._assign()
@@ -131,13 +163,6 @@ class _Run:
         self.result.remaining_lag = self._lag()
 
     def _assign(self) -> None:
-        available = self.consumer.topics()
-        for topic in self.settings.topics:
-            if topic not in available:
-                self.result.missing_topics.append(topic)
-                continue
-            for partition in sorted(self.consumer.partitions_for_topic(topic) or ()):
-                self.partitions[(topic, partition)] = TopicPartition(topic, partition)
         tps = list(self.partitions.values())
         if not tps:
             return
@@ -228,7 +253,9 @@ class _Run:
                 now = time.monotonic()
                 if self.on_progress and now - last_report >= 2.0:
                     last_report = now
-                    self.on_progress(Progress(consumed_before + consumed, now - run_started, self._lag()))
+                    self.on_progress(
+                        Progress(consumed_before + consumed, now - run_started, self._lag(), self.worker)
+                    )
                 if now - last_progress > STALL_TIMEOUT_S:
                     self.result.warnings.append(
                         f"no messages for {STALL_TIMEOUT_S:.0f} s with {self._lag()} outstanding; "
@@ -272,7 +299,8 @@ class _Run:
         crash_point("after_manifest")
         self.lake.publish(batch_id, files)
         self.positions.apply(manifest)
-        self.lake.save_positions(self.positions)
+        if not self.worker:
+            self.lake.save_positions(self.positions)
         crash_point("before_kafka_commit")
         self._commit_to_group(manifest)
         return BatchResult(

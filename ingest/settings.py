@@ -55,6 +55,7 @@ class Settings:
     kafka: KafkaSettings
     ingest_interval_s: float = 60.0
     batch_max_events: int = 250_000
+    ingest_workers: int = 2
 
     @property
     def lake_dir(self) -> Path:
@@ -82,6 +83,7 @@ class Settings:
             ),
             ingest_interval_s=_positive_float(env, "NAAP_INGEST_INTERVAL_S", 60.0),
             batch_max_events=int(_positive_float(env, "NAAP_BATCH_MAX_EVENTS", 250_000)),
+            ingest_workers=int(_positive_float(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1)),
         )
 
 
