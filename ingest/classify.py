@@ -37,7 +37,7 @@ MESSAGES_SCHEMA = pa.schema(
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 @cache

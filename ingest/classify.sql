@@ -8,36 +8,35 @@ with parsed as (
     from messages
 ),
 
--- Parse each envelope once: every later step reads the extracted parts.
+-- Parse each envelope once into typed parts; scalars arrive as their text.
 envelopes as (
     select
         *,
-        not skip_parse and json_valid(raw_text) and starts_with(ltrim(raw_text), '{') as is_object,
+        case when not skip_parse and starts_with(ltrim(raw_text), '{') then try(json_transform(
+            raw_text,
+            '{"id": "JSON", "type": "JSON", "timestamp": "VARCHAR", "gateway": "VARCHAR", "data": "JSON"}'
+        )) end as envelope,
     from parsed
 ),
 
 fields as (
     select
         *,
-        case when is_object then json_extract(
-            raw_text,
-            ['$.id', '$.type', '$.timestamp', '$.gateway', '$.data', '$.data.type', '$.data.client_source']
-        ) end as parts,
+        envelope is not null as is_object,
     from envelopes
 ),
 
 typed as (
     select
         *,
-        case when json_type(parts[1]) in ('VARCHAR', 'BIGINT', 'UBIGINT')
-            then nullif(trim(parts[1] ->> '$'), '') end as event_id,
-        case when json_type(parts[2]) = 'VARCHAR' then nullif(trim(parts[2] ->> '$'), '') end as event_type,
-        json_type(parts[3]) as ts_kind,
-        parts[3] ->> '$' as ts_text,
-        case when json_type(parts[4]) = 'VARCHAR' then parts[4] ->> '$' else '' end as gateway,
-        parts[5]::varchar as data_json,
-        lower(parts[6] ->> '$') as trace_subtype,
-        lower(parts[7] ->> '$') as client_source,
+        -- An id is a string or an integer; a type is a string. Anything else is missing.
+        case when json_type(envelope.id) in ('VARCHAR', 'BIGINT', 'UBIGINT')
+            then nullif(trim(envelope.id ->> '$'), '') end as event_id,
+        case when json_type(envelope.type) = 'VARCHAR'
+            then nullif(trim(envelope.type ->> '$'), '') end as event_type,
+        trim(envelope.timestamp) as ts_text,
+        coalesce(envelope.gateway, '') as gateway,
+        envelope.data::varchar as data_json,
     from fields
 ),
 
@@ -45,10 +44,7 @@ typed as (
 timestamps as (
     select
         *,
-        case
-            when ts_kind in ('BIGINT', 'UBIGINT', 'DOUBLE') then try_cast(ts_text as double)
-            when ts_kind = 'VARCHAR' then try_cast(trim(ts_text) as double)
-        end as ts_number,
+        try_cast(ts_text as double) as ts_number,
     from typed
 ),
 
@@ -60,15 +56,19 @@ stamped as (
             -- Below year 10000: anything later is not a clock reading.
             when ts_number >= 1e12 and ts_number < 253402300800000 then to_timestamp(ts_number / 1000)
             when ts_number >= 1e9 and ts_number < 1e12 then to_timestamp(ts_number)
-            when ts_number is null and ts_kind = 'VARCHAR' then try_cast(trim(ts_text) as timestamptz)
+            when ts_number is null then try_cast(ts_text as timestamptz)
         end as parsed_ts,
     from timestamps
 ),
 
+-- Only stream_trace routing looks inside the payload, so only those rows pay for it.
 routed as (
     select
         *,
         case when isfinite(parsed_ts) then parsed_ts end as event_ts,
+        case when event_type = 'stream_trace'
+            then json_transform(data_json, '{"type": "VARCHAR", "client_source": "VARCHAR"}')
+        end as trace,
     from stamped
 )
 
@@ -93,14 +93,14 @@ select
         when event_id is null then 'missing_event_id'
         when event_type is null then 'missing_type'
         when event_ts is null then 'bad_timestamp'
-        when not list_contains({accepted_families}, event_type) then 'unsupported_event_family'
-        when event_type = 'stream_trace' and starts_with(coalesce(trace_subtype, ''), 'app_')
+        when event_type not in {accepted_families} then 'unsupported_event_family'
+        when event_type = 'stream_trace' and starts_with(lower(coalesce(trace.type, '')), 'app_')
             then 'ignored_stream_trace_non_core_app'
-        when event_type = 'stream_trace' and client_source = 'scope'
-            and list_contains({scope_noise_subtypes}, trace_subtype)
+        when event_type = 'stream_trace' and lower(trace.client_source) = 'scope'
+            and lower(trace.type) in {scope_noise_subtypes}
             then 'ignored_stream_trace_scope_client_noise'
         when event_type = 'stream_trace'
-            and not list_contains({stream_trace_subtypes}, coalesce(trace_subtype, ''))
+            and lower(coalesce(trace.type, '')) not in {stream_trace_subtypes}
             then 'unsupported_stream_trace_type'
     end as reason,
 from routed
