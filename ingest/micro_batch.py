@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
-import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
@@ -24,6 +23,7 @@ from ingest import classify
 from ingest.faults import crash_point
 from ingest.kafka_clients import make_consumer
 from ingest.lake import Lake, Positions, TopicPartitionKey, new_batch_id
+from ingest.message_chunk import MessageChunk
 from ingest.settings import Settings
 from ingest.staged_files import StagedFiles
 
@@ -220,7 +220,7 @@ class BatchRunner:
         t0 = time.monotonic()
         batch_id = new_batch_id(self.positions.last_batch_id)
         staged = StagedFiles(self.lake.staging_path(batch_id), batch_id)
-        chunk = _Chunk(self.settings)
+        chunk = MessageChunk()
         first_offsets: dict[TopicPartitionKey, int] = {}
         last_offsets: dict[TopicPartitionKey, int] = {}
         batch_start = dict(self.next_offset)
@@ -239,7 +239,9 @@ class BatchRunner:
                 self._refresh_targets()
                 for tp, messages in records.items():
                     key = (tp.topic, tp.partition)
-                    taken = chunk.take(key, messages, self.next_offset[key], self.targets[key])
+                    taken = chunk.take(
+                        key, self.settings.org_for(key[0]), messages, self.next_offset[key], self.targets[key]
+                    )
                     if taken:
                         first_offsets.setdefault(key, taken[0])
                         last_offsets[key] = taken[1]
@@ -249,7 +251,7 @@ class BatchRunner:
                 self._close_finished_partitions()
                 if len(chunk) >= CHUNK_EVENTS:
                     in_flight = _submit(pool, in_flight, chunk, staged, counts, self.duckdb)
-                    chunk = _Chunk(self.settings)
+                    chunk = MessageChunk()
                 now = time.monotonic()
                 if self.on_progress and now - last_report >= 2.0:
                     last_report = now
@@ -342,59 +344,10 @@ class BatchRunner:
             self.result.warnings.append(f"consumer-group commit failed ({exc}); the lake is unaffected")
 
 
-class _Chunk:
-    """Columns of the messages taken since the last flush."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.columns: dict[str, list] = {name: [] for name in classify.MESSAGES_SCHEMA.names}
-
-    def __len__(self) -> int:
-        return len(self.columns["offset"])
-
-    def take(
-        self, key: TopicPartitionKey, messages: list, expected: int, end: int
-    ) -> tuple[int, int, int] | None:
-        """Append messages in [expected, end) once each; returns (first, last, count) taken."""
-        cols = self.columns
-        org = self.settings.org_for(key[0])
-        first = last = None
-        count = 0
-        for message in messages:
-            offset = message.offset
-            if offset < expected:
-                continue
-            if offset >= end:
-                break
-            value = message.value if message.value is not None else b""
-            try:
-                text, utf8_ok = value.decode("utf-8"), True
-            except UnicodeDecodeError:
-                text, utf8_ok = value.decode("utf-8", "backslashreplace"), False
-            cols["org"].append(org)
-            cols["topic"].append(key[0])
-            cols["partition"].append(key[1])
-            cols["offset"].append(offset)
-            cols["kafka_timestamp"].append(message.timestamp if message.timestamp >= 0 else None)
-            cols["key"].append(message.key.decode("utf-8", "backslashreplace") if message.key else None)
-            cols["raw_text"].append(text)
-            cols["value_bytes"].append(len(value))
-            cols["utf8_ok"].append(utf8_ok)
-            if first is None:
-                first = offset
-            last = offset
-            count += 1
-            expected = offset + 1
-        return (first, last, count) if first is not None else None
-
-    def to_table(self) -> pa.Table:
-        return pa.table(self.columns, schema=classify.MESSAGES_SCHEMA)
-
-
 def _submit(
     pool: ThreadPoolExecutor,
     in_flight: Future | None,
-    chunk: _Chunk,
+    chunk: MessageChunk,
     staged: StagedFiles,
     counts: Counter[str],
     con: duckdb.DuckDBPyConnection,
