@@ -19,7 +19,7 @@ from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.kafka_clients import KafkaUnavailableError
 from ingest.lake import LakeBusyError
 from ingest.micro_batch import ingest_once
-from ingest.replay import ReplayError, produce, read_messages
+from ingest.replay import ReplayError, produce, produce_records, read_messages
 from ingest.settings import Settings, SettingsError
 from ingest.simulate.errors import SimulationError
 
@@ -135,7 +135,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"simulate: {len(result.records):,} records -> {args.out}; truth -> {truth_path}")
         return 0
     settings = Settings.from_env()
-    produced = produce(console.simulated_messages(result.records), settings.kafka, console.produce_progress)
+    produced = produce_records(result.records, settings.kafka, console.produce_progress)
     console.print_produced("simulate", produced)
     return 0
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
 
 from ingest.micro_batch import IngestResult, Progress
-from ingest.replay import Message, ProduceResult, to_message
+from ingest.replay import ProduceResult
 from ingest.settings import Settings
 
 
@@ -51,8 +50,3 @@ def print_ingest(result: IngestResult, settings: Settings) -> None:
     if reasons:
         print("ingest: quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
     print(f"ingest: lake {settings.lake_dir}")
-
-
-def simulated_messages(records: Iterable[dict]) -> Iterator[Message]:
-    for index, record in enumerate(records, start=1):
-        yield to_message(record, None, f"simulated record {index}")

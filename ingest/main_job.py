@@ -13,7 +13,7 @@ import orjson
 from ingest import console
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.micro_batch import ingest_once
-from ingest.replay import produce
+from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
 # Marks a lake that `naap run` filled from its own throw-away broker, so a rerun
@@ -35,7 +35,8 @@ def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
             settings, kafka=dataclasses.replace(settings.kafka, bootstrap_servers=broker.bootstrap_servers)
         )
         records = _simulate(settings, args)
-        produced = produce(console.simulated_messages(records), settings.kafka, console.produce_progress)
+        produced = produce_records(records, settings.kafka, console.produce_progress)
+        del records
         console.print_produced("run: produce", produced)
         result = ingest_once(settings, console.ingest_progress)
         console.print_ingest(result, settings)

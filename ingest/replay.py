@@ -8,6 +8,7 @@ so broken messages replay exactly as they were seen.
 
 from __future__ import annotations
 
+import gc
 import time
 import zlib
 from collections import Counter
@@ -129,6 +130,22 @@ def produce(
     if failures:
         raise ReplayError(f"{len(failures)} of {sent} messages were not delivered: {failures[0]}")
     return ProduceResult(sent, dict(sorted(by_topic.items())), size, time.monotonic() - t0)
+
+
+def produce_records(
+    records: list[dict],
+    kafka: KafkaSettings,
+    on_progress: Callable[[int, float], None] | None = None,
+) -> ProduceResult:
+    """Produce in-memory capture records (the simulator's output)."""
+    messages = (to_message(r, None, f"record {n}") for n, r in enumerate(records, start=1))
+    # A million live record dicts make every full GC pass crawl through them while
+    # producing; freezing keeps them out of the collector's sight (about 1.7x faster).
+    gc.freeze()
+    try:
+        return produce(messages, kafka, on_progress)
+    finally:
+        gc.unfreeze()
 
 
 def _partitions(producer: KafkaProducer, topic: str) -> list[int]:

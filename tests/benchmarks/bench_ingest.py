@@ -1,8 +1,9 @@
 """Ingest throughput against the client limit, measured in the same run.
 
 Produces N simulated events (default 1M) into the embedded broker, then alternates
-(a) a raw librdkafka drain of the topic (confluent-kafka, consume only) and
-(b) `naap ingest --once` into a fresh lake, and prints the medians and the ratio b/a.
+(a) a raw librdkafka drain of the topic (confluent-kafka, consume only),
+(c) a kafka-python drain (the fixed stack's client, consume only) and
+(b) `naap ingest --once` into a fresh lake, and prints the medians and the ratios.
 
     python tests/benchmarks/bench_ingest.py [--events 1000000] [--repeats 3]
 """
@@ -21,8 +22,11 @@ from pathlib import Path
 
 import orjson
 from confluent_kafka import Consumer, Producer, TopicPartition
+from kafka import TopicPartition as KafkaTopicPartition
 
 from ingest.embedded_broker import EmbeddedBroker
+from ingest.kafka_clients import make_consumer
+from ingest.settings import KafkaSettings
 from ingest.simulate import load_scenario, simulate
 
 TOPIC = "bench_events"
@@ -89,6 +93,22 @@ def librdkafka_drain(bootstrap: str, expected: int) -> float:
     return elapsed
 
 
+def kafka_python_drain(bootstrap: str, expected: int) -> float:
+    """The fixed stack's own client limit: kafka-python consume-only, configured as ingest configures it."""
+    consumer = make_consumer(KafkaSettings(bootstrap_servers=bootstrap))
+    partitions = [KafkaTopicPartition(TOPIC, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    for partition in partitions:
+        consumer.seek(partition, 0)
+    seen = 0
+    t0 = time.perf_counter()
+    while seen < expected:
+        seen += sum(len(batch) for batch in consumer.poll(timeout_ms=1000).values())
+    elapsed = time.perf_counter() - t0
+    consumer.close()
+    return elapsed
+
+
 def naap_ingest(bootstrap: str, expected: int) -> tuple[float, float]:
     """Wall time of the whole command (process start included) and its own batch time."""
     with tempfile.TemporaryDirectory() as data_dir:
@@ -130,24 +150,31 @@ def main() -> None:
         print(f"produced with librdkafka in {produce_s:.1f} s ({len(messages) / produce_s:,.0f} ev/s)")
         del messages
 
-        drains, walls, inners = [], [], []
+        drains, python_drains, walls, inners = [], [], [], []
         for run in range(1, args.repeats + 1):
             drains.append(librdkafka_drain(broker.bootstrap_servers, args.events))
+            python_drains.append(kafka_python_drain(broker.bootstrap_servers, args.events))
             wall, inner = naap_ingest(broker.bootstrap_servers, args.events)
             walls.append(wall)
             inners.append(inner)
             print(
                 f"run {run}: librdkafka drain {args.events / drains[-1]:,.0f} ev/s; "
+                f"kafka-python drain {args.events / python_drains[-1]:,.0f} ev/s; "
                 f"naap ingest --once {args.events / wall:,.0f} ev/s wall ({args.events / inner:,.0f} in batches)"
             )
 
     drain_rate = args.events / statistics.median(drains)
+    python_rate = args.events / statistics.median(python_drains)
     ingest_rate = args.events / statistics.median(walls)
     print()
     print(f"median of {args.repeats} runs, {args.events:,} events, {PARTITIONS} partitions")
     print(f"  (a) librdkafka drain        {drain_rate:>10,.0f} ev/s")
+    print(f"  (c) kafka-python drain      {python_rate:>10,.0f} ev/s (consume only, one process)")
     print(f"  (b) naap ingest --once      {ingest_rate:>10,.0f} ev/s (wall, process start included)")
     print(f"  ratio b/a                   {ingest_rate / drain_rate:>10.3f}   (target >= 0.2)")
+    print(
+        f"  ratio b/c                   {ingest_rate / python_rate:>10.3f}   (ingest vs its own client alone)"
+    )
 
 
 if __name__ == "__main__":
