@@ -83,7 +83,7 @@ ProgressCallback = Callable[[Progress], None]
 
 def ingest_once(settings: Settings, on_progress: ProgressCallback | None = None) -> IngestResult:
     """Consume every assigned partition up to the end offsets seen at the start."""
-    from ingest.parallel_ingest import plan_workers, run_workers
+    from ingest.parallel_ingest import plan_workers, run_workers  # it builds on BatchRunner below
 
     started = time.monotonic()
     consumer = make_consumer(settings.kafka)  # fails before the lake is touched
