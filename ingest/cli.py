@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest import console
+from ingest.dbt_build import BuildError, build
 from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.kafka_clients import KafkaUnavailableError
 from ingest.lake import LakeBusyError
@@ -23,7 +24,15 @@ from ingest.replay import ReplayError, produce, produce_records, read_messages
 from ingest.settings import Settings, SettingsError
 from ingest.simulate.errors import SimulationError
 
-USER_ERRORS = (SettingsError, ReplayError, SimulationError, KafkaUnavailableError, LakeBusyError, BrokerError)
+USER_ERRORS = (
+    SettingsError,
+    ReplayError,
+    SimulationError,
+    KafkaUnavailableError,
+    LakeBusyError,
+    BrokerError,
+    BuildError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="drain to the end offsets seen at start, then exit"
     )
     ingest.set_defaults(handler=cmd_ingest)
+
+    build = verbs.add_parser("build", help="run the dbt models over the lake into the DuckDB warehouse")
+    build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    build.add_argument(
+        "--select", nargs="+", metavar="SELECTOR", help="dbt node selection, as `dbt --select`"
+    )
+    build.set_defaults(handler=cmd_build)
 
     run = verbs.add_parser("run", help="the main job: embedded broker, a simulated day, the pipeline")
     run.add_argument("--scenario", default="network-day")
@@ -154,6 +170,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     while not stop.is_set():
         console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
         stop.wait(settings.ingest_interval_s)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    console.print_build(build(settings, full_refresh=args.full_refresh, select=args.select), settings)
     return 0
 
 

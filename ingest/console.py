@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ingest.dbt_build import BuildResult, warehouse_path
 from ingest.micro_batch import IngestResult, Progress
 from ingest.replay import ProduceResult
 from ingest.settings import Settings
@@ -50,3 +51,14 @@ def print_ingest(result: IngestResult, settings: Settings) -> None:
     if reasons:
         print("ingest: quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
     print(f"ingest: lake {settings.lake_dir}")
+
+
+def print_build(result: BuildResult, settings: Settings) -> None:
+    counts = ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(result.statuses.items()))
+    print(f"build: {counts or 'nothing selected'} in {result.elapsed_s:.1f} s")
+    empty = [name for name, files in result.lake_files.items() if not files]
+    if empty:
+        print(f"build: the lake has no {', '.join(empty)} files yet; those sources read as empty")
+    for name, rows in result.mart_rows.items():
+        print(f"build:   {name:<32} {rows:>12,} rows")
+    print(f"build: warehouse {warehouse_path(settings)}")

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from ingest import console
+from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.micro_batch import ingest_once
 from ingest.replay import produce_records
@@ -25,6 +26,7 @@ def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
     if settings.kafka.bootstrap_servers:
         print(f"run: ingesting from {settings.kafka.bootstrap_servers}")
         console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
+        console.print_build(build(settings), settings)
         return 0
     _reset_demo_lake(settings)
     started = time.monotonic()
@@ -40,11 +42,13 @@ def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
         console.print_produced("run: produce", produced)
         result = ingest_once(settings, console.ingest_progress)
         console.print_ingest(result, settings)
+    console.print_build(build(settings), settings)
     print(f"run: done in {time.monotonic() - started:.0f} s. Where to look:")
     print(f"  accepted events   {settings.lake_dir / 'raw_events'}/event_date=*/")
     print(f"  quarantine        {settings.lake_dir / 'quarantine'}/event_date=*/ (column `reason`)")
     print(f"  batch records     {settings.lake_dir / 'ingest_batches'}/")
     print(f"  simulator truth   {settings.data_dir / 'simulated'}/")
+    print(f"  warehouse         {warehouse_path(settings)} (duckdb; marts in schema main)")
     return 0
 
 

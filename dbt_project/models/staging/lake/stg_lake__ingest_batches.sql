@@ -1,0 +1,23 @@
+with
+
+batches as (
+    select * from {{ source('lake', 'ingest_batches') }}
+),
+
+renamed as (
+    select
+        batch_id,
+        started_at,
+        finished_at,
+        duration_s,
+        consumed,
+        accepted,
+        quarantined,
+        bytes as consumed_bytes,
+        quarantine_reasons,
+        partitions,
+        len(files) as file_count,
+    from batches
+)
+
+select * from renamed

@@ -1,0 +1,99 @@
+"""`naap build`: the dbt project over the lake, into `$NAAP_DATA_DIR/warehouse.duckdb`.
+
+dbt runs as its own process: dbt-duckdb keeps its connection open for the life of
+the process, which would hold the single-writer lock on the warehouse after the
+build. Its console output streams through; the summary comes from run_results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingest.lake_views import create_lake_views
+from ingest.settings import Settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+class BuildError(RuntimeError):
+    """dbt could not run, or a model or test failed."""
+
+
+@dataclass
+class BuildResult:
+    statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    mart_rows: dict[str, int] = field(default_factory=dict)
+    lake_files: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+
+def warehouse_path(settings: Settings) -> Path:
+    return settings.data_dir / "warehouse.duckdb"
+
+
+def build(
+    settings: Settings,
+    full_refresh: bool = False,
+    select: list[str] | None = None,
+) -> BuildResult:
+    """Refresh the lake views, run `dbt build`, and count the rows of every mart built."""
+    started = time.monotonic()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    result = BuildResult()
+    with duckdb.connect(str(warehouse_path(settings))) as con:
+        result.lake_files = create_lake_views(con, settings.lake_dir)
+    target = settings.data_dir / "dbt" / "target"
+    args = [
+        dbt_executable(), "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target),
+        "--log-path", str(settings.data_dir / "dbt" / "logs"),
+    ]  # fmt: skip
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    # profiles.yml and the lake views read the data dir from the environment.
+    env = {**os.environ, "NAAP_DATA_DIR": str(settings.data_dir)}
+    completed = subprocess.run(args, env=env, check=False)
+    run_results = target / "run_results.json"
+    if completed.returncode not in (0, 1) or not run_results.exists():
+        raise BuildError(f"dbt could not run (exit {completed.returncode}); see the output above")
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    marts = []
+    for node_result in json.loads(run_results.read_text())["results"]:
+        node = nodes[node_result["unique_id"]]
+        status = node_result["status"]
+        result.statuses[(node["resource_type"], status)] += 1
+        if status in ("error", "fail"):
+            result.failures.append(f"{node['resource_type']} {node['name']}: {node_result['message']}")
+        elif node["resource_type"] == "model" and node["fqn"][1] == "marts":
+            marts.append(node["alias"])
+    with duckdb.connect(str(warehouse_path(settings)), read_only=True) as con:
+        for name in sorted(marts):
+            result.mart_rows[name] = con.execute(f'select count(*) from main."{name}"').fetchone()[0]
+    result.elapsed_s = time.monotonic() - started
+    if result.failures:
+        raise BuildError(f"{len(result.failures)} dbt node(s) failed: " + "; ".join(result.failures))
+    return result
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so an un-activated venv still works."""
+    beside = Path(sys.executable).parent / "dbt"
+    found = str(beside) if beside.exists() else shutil.which("dbt")
+    if not found:
+        raise BuildError("dbt is not installed; run `make setup`")
+    return found

@@ -1,0 +1,56 @@
+"""The lake as DuckDB views: the dbt sources `lake.raw_events`, `lake.quarantine`, `lake.ingest_batches`.
+
+`read_parquet` fails on a glob that matches nothing (and DuckDB 2.0's
+`allow_empty` trips an internal error with Hive partitions), yet an empty
+quarantine is the normal state of a healthy lake. So each view is (re)created
+before a build: over the files when there are any, else as an empty relation
+of the same columns. Paths are absolute, so the views work from any directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.lake import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR
+from ingest.lake_schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
+
+SCHEMA = "lake"
+DATASETS: dict[str, tuple[str, pa.Schema, str]] = {
+    "raw_events": (RAW_EVENTS_DIR, RAW_EVENTS, "event_date"),
+    "quarantine": (QUARANTINE_DIR, QUARANTINE, "event_date"),
+    "ingest_batches": (BATCHES_DIR, INGEST_BATCHES, "batch_date"),
+}
+
+
+def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[str, int]:
+    """(Re)create the views; returns the number of Parquet files behind each."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    files = {}
+    for name, (folder, schema, partition) in DATASETS.items():
+        pattern = str(lake_dir.resolve() / folder / f"{partition}=*" / "*.parquet")
+        count = con.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]
+        if count:
+            body = f"select * from read_parquet({_quote(pattern)}, hive_partitioning = true, union_by_name = true)"
+        else:
+            body = _empty_relation(schema, partition)
+        con.execute(f"create or replace view {SCHEMA}.{name} as {body}")
+        files[name] = count
+    return files
+
+
+def _empty_relation(schema: pa.Schema, partition: str) -> str:
+    columns = [f'cast(null as {_duckdb_type(field.type)}) as "{field.name}"' for field in schema]
+    columns.append(f'cast(null as date) as "{partition}"')
+    return "select " + ", ".join(columns) + " where false"
+
+
+def _duckdb_type(arrow_type: pa.DataType) -> str:
+    """DuckDB's name for an Arrow type, as DuckDB itself maps it when reading Parquet."""
+    return str(duckdb.from_arrow(pa.table({"c": pa.array([], arrow_type)})).types[0])
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,79 @@
+"""`naap build`: dbt over the lake into DuckDB, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.lake import Lake, new_batch_id
+
+pytestmark = pytest.mark.kafka
+
+
+def _warehouse(workspace) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True)
+
+
+def test_build_on_the_capture_publishes_the_batch_ledger(workspace, capture_path: Path) -> None:
+    workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
+    workspace.naap("ingest", "--once")
+    result = workspace.naap("build")
+    assert "the lake has no quarantine files yet" in result.stdout
+    assert " error" not in result.stdout.split("build:")[1]
+    with _warehouse(workspace) as con:
+        assert con.execute("select consumed, accepted, quarantined from ingest_batches").fetchall() == [(65, 65, 0)]
+        offsets = json.loads(con.execute("select partition_offsets_json from ingest_batches").fetchone()[0])
+        assert sum(p["consumed"] for p in offsets) == 65
+        assert con.execute("select count(*) from quarantine_summary").fetchone()[0] == 0
+
+
+def test_quarantine_summary_matches_what_the_simulator_injected(workspace, tmp_path: Path) -> None:
+    from ingest.simulate import load_scenario, simulate, write_simulation
+
+    result = simulate(load_scenario("smoke"), start=datetime(2026, 1, 8, 21, 50, tzinfo=UTC), hours=0.25, seed=5)
+    for record in result.records:
+        record["topic"] = workspace.topics[0] if record["topic"] == "network_events" else workspace.topics[1]
+    truth = json.loads(Path(write_simulation(result, tmp_path / "smoke.jsonl")).read_text())
+    workspace.naap("replay", str(tmp_path / "smoke.jsonl"))
+    workspace.naap("ingest", "--once")
+    workspace.naap("build")
+    with _warehouse(workspace) as con:
+        rows = con.execute("select reason, sum(event_count) from quarantine_summary group by reason").fetchall()
+    assert dict(rows) == truth["counts"]["quarantined_by_reason"]
+    assert Counter(truth["counts"]["quarantined_by_reason"]).total() == truth["counts"]["quarantined"]
+
+
+def test_build_on_an_empty_lake_succeeds_with_empty_marts(workspace) -> None:
+    result = workspace.naap("build")
+    assert "ingest_batches" in result.stdout
+    with _warehouse(workspace) as con:
+        assert con.execute("select count(*) from ingest_batches").fetchone()[0] == 0
+
+
+def test_a_failing_data_test_fails_the_build_with_one_line(workspace) -> None:
+    lake = Lake(workspace.data_dir / "lake")
+    now = datetime(2026, 1, 8, tzinfo=UTC)
+    lake.commit(
+        {
+            "batch_id": new_batch_id(None),
+            "started_at": now,
+            "finished_at": now,
+            "duration_s": 0.0,
+            "consumed": 10,
+            "accepted": 7,
+            "quarantined": 2,
+            "bytes": 0,
+            "quarantine_reasons": [],
+            "partitions": [],
+            "files": [],
+        }
+    )
+    result = workspace.naap("build", check=False)
+    assert result.returncode == 2
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("naap: error:")]
+    assert "expression_is_true_ingest_batches" in error
