@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench broker clean
+.PHONY: setup run test lint format bench broker dagster clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,9 @@ bench: setup
 
 broker: setup
 	$(BIN)/naap broker
+
+dagster: setup
+	$(BIN)/naap dagster
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache tests/artifacts

@@ -7,7 +7,9 @@ can fix are printed as one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Sequence
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest import console
-from ingest.dbt_build import BuildError, build
+from ingest.dbt_build import PROJECT_DIR, BuildError, build, dbt_executable
 from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.kafka_clients import KafkaUnavailableError
 from ingest.lake import LakeBusyError
@@ -87,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--select", nargs="+", metavar="SELECTOR", help="dbt node selection, as `dbt --select`"
     )
     build.set_defaults(handler=cmd_build)
+
+    dagster = verbs.add_parser("dagster", help="start the Dagster UI (dagster dev) on this code location")
+    dagster.add_argument("--port", type=int, default=3000)
+    dagster.set_defaults(handler=cmd_dagster)
 
     run = verbs.add_parser("run", help="the main job: embedded broker, a simulated day, the pipeline")
     run.add_argument("--scenario", default="network-day")
@@ -177,6 +183,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     console.print_build(build(settings, full_refresh=args.full_refresh, select=args.select), settings)
     return 0
+
+
+def cmd_dagster(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not settings.kafka.bootstrap_servers:
+        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS is not set (start one with `naap broker`)")
+    home = settings.data_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
+                    "--profiles-dir", str(PROJECT_DIR)], check=True)  # fmt: skip
+    env = {**os.environ, "DAGSTER_HOME": str(home), "NAAP_DATA_DIR": str(settings.data_dir)}
+    print(f"dagster: UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it", flush=True)
+    dagster_bin = str(Path(sys.executable).parent / "dagster")
+    return subprocess.run(
+        [dagster_bin, "dev", "-m", "orchestration.definitions", "-p", str(args.port)], env=env
+    ).returncode
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -1,0 +1,49 @@
+"""Python data-quality checks on the lake (dbt tests arrive as checks of their own)."""
+
+import os
+
+import dagster as dg
+import duckdb
+
+from ingest.lake_views import create_lake_views
+from orchestration.assets.lake import LAKE_KEYS
+from orchestration.resources import WarehouseResource
+
+DEFAULT_MAX_QUARANTINE_RATE = 0.05
+
+
+def _lake(warehouse: WarehouseResource) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    create_lake_views(con, warehouse.settings().lake_dir)
+    return con
+
+
+@dg.asset_check(
+    asset=LAKE_KEYS["ingest_batches"],
+    blocking=True,
+    description="consumed = accepted + quarantined, every batch",
+)
+def batches_reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with _lake(warehouse) as con:
+        bad, batches = con.execute(
+            "select count(*) filter (where consumed != accepted + quarantined), count(*) from lake.ingest_batches"
+        ).fetchone()
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"batches": batches, "unreconciled_batches": bad})
+
+
+@dg.asset_check(
+    asset=LAKE_KEYS["quarantine"],
+    blocking=True,
+    description="Quarantined share of consumed messages over the last 24 h of batches is under NAAP_MAX_QUARANTINE_RATE",
+)
+def quarantine_rate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    limit = float(os.environ.get("NAAP_MAX_QUARANTINE_RATE") or DEFAULT_MAX_QUARANTINE_RATE)
+    with _lake(warehouse) as con:
+        quarantined, consumed = con.execute(
+            "select coalesce(sum(quarantined), 0), coalesce(sum(consumed), 0) from lake.ingest_batches "
+            "where finished_at >= (select max(finished_at) from lake.ingest_batches) - interval 24 hour"
+        ).fetchone()
+    rate = quarantined / consumed if consumed else 0.0
+    return dg.AssetCheckResult(
+        passed=rate <= limit, metadata={"quarantine_rate": rate, "limit": limit, "consumed": consumed}
+    )
