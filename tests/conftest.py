@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -65,6 +67,19 @@ class Workspace:
         if check and result.returncode != 0:
             raise AssertionError(f"naap {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
         return result
+
+    def replay_simulation(self, tmp_path: Path, start: datetime, hours: float, seed: int) -> dict:
+        """Simulate the smoke scenario onto this test's topics, produce it, return the truth."""
+        from ingest.simulate import load_scenario, simulate, write_simulation
+
+        result = simulate(load_scenario("smoke"), start=start, hours=hours, seed=seed)
+        topics = {"network_events": self.topics[0], "streaming_events": self.topics[1]}
+        # Records are shared between a delivery and its redelivery, so copy, never mutate.
+        result.records[:] = [{**r, "topic": topics[r["topic"]]} for r in result.records]
+        path = tmp_path / "simulated.jsonl"
+        truth = json.loads(Path(write_simulation(result, path)).read_text())
+        self.naap("replay", str(path))
+        return truth
 
     def lake_rows(self, dataset: str = "raw_events", columns: str = "*") -> list[tuple]:
         files = list((self.data_dir / "lake" / dataset).glob("event_date=*/*.parquet"))

@@ -26,24 +26,22 @@ def test_build_on_the_capture_publishes_the_batch_ledger(workspace, capture_path
     assert "the lake has no quarantine files yet" in result.stdout
     assert " error" not in result.stdout.split("build:")[1]
     with _warehouse(workspace) as con:
-        assert con.execute("select consumed, accepted, quarantined from ingest_batches").fetchall() == [(65, 65, 0)]
+        assert con.execute("select consumed, accepted, quarantined from ingest_batches").fetchall() == [
+            (65, 65, 0)
+        ]
         offsets = json.loads(con.execute("select partition_offsets_json from ingest_batches").fetchone()[0])
         assert sum(p["consumed"] for p in offsets) == 65
         assert con.execute("select count(*) from quarantine_summary").fetchone()[0] == 0
 
 
 def test_quarantine_summary_matches_what_the_simulator_injected(workspace, tmp_path: Path) -> None:
-    from ingest.simulate import load_scenario, simulate, write_simulation
-
-    result = simulate(load_scenario("smoke"), start=datetime(2026, 1, 8, 21, 50, tzinfo=UTC), hours=0.25, seed=5)
-    for record in result.records:
-        record["topic"] = workspace.topics[0] if record["topic"] == "network_events" else workspace.topics[1]
-    truth = json.loads(Path(write_simulation(result, tmp_path / "smoke.jsonl")).read_text())
-    workspace.naap("replay", str(tmp_path / "smoke.jsonl"))
+    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=5)
     workspace.naap("ingest", "--once")
     workspace.naap("build")
     with _warehouse(workspace) as con:
-        rows = con.execute("select reason, sum(event_count) from quarantine_summary group by reason").fetchall()
+        rows = con.execute(
+            "select reason, sum(event_count) from quarantine_summary group by reason"
+        ).fetchall()
     assert dict(rows) == truth["counts"]["quarantined_by_reason"]
     assert Counter(truth["counts"]["quarantined_by_reason"]).total() == truth["counts"]["quarantined"]
 

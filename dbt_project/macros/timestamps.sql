@@ -20,3 +20,12 @@
 {% macro iso_utc(timestamp_expression) -%}
     strftime({{ timestamp_expression }}, '%Y-%m-%dT%H:%M:%S.%g')
 {%- endmacro %}
+
+{#- Milliseconds from one edge to another; NULL when either is missing or the end
+    precedes the start (reference-behaviour.md §2.8: never 0-filled). -#}
+{% macro latency_ms(start_expression, end_expression) -%}
+    case
+        when {{ end_expression }} >= {{ start_expression }}
+            then (epoch_ms({{ end_expression }}) - epoch_ms({{ start_expression }}))
+    end
+{%- endmacro %}

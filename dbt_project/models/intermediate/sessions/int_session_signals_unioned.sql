@@ -1,0 +1,67 @@
+{#- Every live-session signal (trace edges, status samples, stream events) with its
+    session key, in one relation: the input of orchestrator selection (§2.4). -#}
+with
+
+traces as (
+    select
+        'trace' as signal_source,
+        1 as source_priority,
+        event_id, org, event_ts, gateway, stream_id, request_id,
+        trace_type as signal_type,
+        pipeline_hint,
+        orchestrator_local_address,
+        orchestrator_url_norm,
+    from {{ ref('stg_lake__stream_traces') }}
+),
+
+statuses as (
+    select
+        'status' as signal_source,
+        2 as source_priority,
+        event_id, org, event_ts, gateway, stream_id, request_id,
+        state as signal_type,
+        pipeline_hint,
+        orchestrator_local_address,
+        orchestrator_url_norm,
+    from {{ ref('stg_lake__stream_statuses') }}
+),
+
+stream_events as (
+    select
+        'event' as signal_source,
+        3 as source_priority,
+        event_id, org, event_ts, gateway, stream_id, request_id,
+        lower(event_subtype) as signal_type,
+        pipeline_hint,
+        orchestrator_local_address,
+        orchestrator_url_norm,
+    from {{ ref('stg_lake__stream_events') }}
+),
+
+unioned as (
+    select * from traces
+    union all
+    select * from statuses
+    union all
+    select * from stream_events
+),
+
+keyed as (
+    select
+        {{ session_key('org', 'stream_id', 'request_id') }} as session_key,
+        *,
+        coalesce(nullif(orchestrator_local_address, ''), nullif(orchestrator_url_norm, '')) as orchestrator_identity,
+    from unioned
+),
+
+flagged as (
+    select
+        *,
+        -- Runner edges carry orchestrator info but do not select one (§2.4).
+        orchestrator_identity is not null
+            and not (signal_source = 'trace' and starts_with(signal_type, 'runner_')) as is_selection_candidate,
+    from keyed
+    where session_key is not null
+)
+
+select * from flagged
