@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,9 +54,10 @@ def _sessions(workspace) -> dict[str, tuple]:
 
 
 def test_the_capture_session(workspace, capture_path: Path) -> None:
+    """reference-behaviour.md §1.7: unresolved, its only snapshot comes 74 s after selection."""
     workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
     workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", "+int_sessions_classified")
+    workspace.naap("build", "--select", "+sessions")
     [(key, row)] = _sessions(workspace).items()
     assert key == "cloudspe|stream-o5s73x-mk5zc8fy|db936fab"
     found = dict(zip(COLUMNS, row, strict=True))
@@ -65,6 +67,9 @@ def test_the_capture_session(workspace, capture_path: Path) -> None:
     assert found["status_samples"] == 17
     assert found["output_fps_sum"] == pytest.approx(271.99918, abs=1e-4)
     assert found["health_signal_count"] == 3
+    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        attribution = con.execute("select attribution_status, attribution_reason from sessions").fetchone()
+    assert attribution == ("unresolved", "missing_candidate")
 
 
 def test_every_simulated_session_matches_the_truth(workspace, tmp_path: Path) -> None:
@@ -84,3 +89,62 @@ def test_every_simulated_session_matches_the_truth(workspace, tmp_path: Path) ->
         if found[key] != expected[key]
     }
     assert mismatches == {}
+
+
+ATTRIBUTION = (
+    "attribution_status",
+    "attribution_reason",
+    "orchestrator_address",
+    "pipeline_id",
+    "model_id",
+    "gpu_id",
+)
+
+
+def test_every_simulated_session_is_attributed_as_the_truth_says(workspace, tmp_path: Path) -> None:
+    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
+    workspace.naap("ingest", "--once")
+    workspace.naap("build", "--select", "+sessions")
+    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        found = {
+            row[0]: row[1:]
+            for row in con.execute(f"select session_key, {', '.join(ATTRIBUTION)} from sessions").fetchall()
+        }
+    expected = {
+        s["session_key"]: (
+            s["attribution_expected"],
+            s["attribution_reason"],
+            s["orchestrator_address"],
+            s["pipeline_id"],
+            s["model_id"],
+            s["gpu_id"],
+        )
+        for s in truth["sessions"]
+    }
+    assert {s for s, row in found.items() if row[0] == "resolved"}, "some sessions should resolve"
+    mismatches = {key: (found.get(key), row) for key, row in expected.items() if found.get(key) != row}
+    assert mismatches == {}
+
+
+def test_the_capture_resolves_given_an_earlier_snapshot(
+    workspace, capture_path: Path, tmp_path: Path
+) -> None:
+    records = json.loads(capture_path.read_text())
+    [snapshot] = [r for r in records if r["value"]["type"] == "network_capabilities"]
+    earlier = {**snapshot["value"], "id": "earlier-snapshot", "timestamp": str(1767908945298 - 5 * 60_000)}
+    extra = tmp_path / "earlier.json"
+    extra.write_text(json.dumps([{"topic": workspace.topics[1], "value": earlier}]))
+    workspace.naap("replay", str(capture_path), str(extra), "--topic", workspace.topics[1])
+    workspace.naap("ingest", "--once")
+    workspace.naap("build", "--select", "+sessions")
+    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        row = con.execute(f"select {', '.join(ATTRIBUTION)}, gpu_model_name from sessions").fetchone()
+    assert row[:6] == (
+        "resolved",
+        "matched",
+        "0xd00354656922168815fcd1e51cbddb9e359e3c7f",
+        "live-video-to-video",
+        "streamdiffusion-sdxl-faceid",
+        "GPU-a8d13655-197b-2226-d09f-b4b81e07504b",
+    )
+    assert "5090" in row[6]

@@ -1,0 +1,123 @@
+{#- What each capability observation offers, as attribution templates
+    (reference-behaviour.md §2.4): one per (hardware entry, GPU) when hardware is
+    reported; one per builtin capability and model otherwise; a placeholder when
+    the entry offers neither. -#}
+with
+
+observations as (
+    select * from {{ ref('int_capability_observations_versioned') }}
+),
+
+catalog as (
+    select * from {{ ref('capability_catalog') }}
+),
+
+hardware_entries as (
+    select
+        o.event_id,
+        o.entry_index,
+        hardware.key::int as hardware_index,
+        json_transform(hardware.value, '{"pipeline": "VARCHAR", "model_id": "VARCHAR", "gpu_info": "JSON"}')
+            as entry,
+    from observations as o, json_each(o.hardware_json) as hardware
+    where o.has_hardware
+),
+
+hardware_gpus as (
+    select
+        h.event_id,
+        h.entry_index,
+        h.hardware_index,
+        h.entry.pipeline as pipeline_id,
+        h.entry.model_id as model_id,
+        json_transform(gpu.value, '{"id": "VARCHAR", "name": "VARCHAR", "memory_total": "BIGINT"}') as gpu,
+    from hardware_entries as h
+    left join json_each(h.entry.gpu_info) as gpu on true
+),
+
+hardware_templates as (
+    select
+        event_id,
+        entry_index,
+        lower(trim(pipeline_id)) as pipeline_id,
+        trim(model_id) as model_id,
+        nullif(gpu.id, '') as gpu_id,
+        gpu.name as gpu_model_name,
+        nullif(gpu.memory_total, 0) as gpu_memory_bytes_total,
+        gpu.id is not null as hardware_present,
+    from hardware_gpus
+    where coalesce(trim(pipeline_id), '') != ''
+),
+
+per_capability_models as (
+    select
+        o.event_id,
+        o.entry_index,
+        capability.key::int as capability_id,
+        model.key as model_id,
+        json_transform(model.value, '{"warm": "BOOLEAN", "capacity": "BIGINT"}') as model,
+    from observations as o,
+        json_each(o.capabilities_json, '$.constraints.PerCapability') as capability,
+        json_each(capability.value, '$.models') as model
+    where not o.has_hardware
+),
+
+capability_templates as (
+    select
+        m.event_id,
+        m.entry_index,
+        c.pipeline_id,
+        trim(m.model_id) as model_id,
+        null::varchar as gpu_id,
+        null::varchar as gpu_model_name,
+        null::bigint as gpu_memory_bytes_total,
+        false as hardware_present,
+    from per_capability_models as m
+    inner join catalog as c on c.capability_id = m.capability_id
+    where m.capability_id between 27 and 36
+),
+
+offered as (
+    select * from hardware_templates
+    union all
+    select * from capability_templates
+),
+
+placeholders as (
+    select
+        o.event_id,
+        o.entry_index,
+        '' as pipeline_id,
+        '' as model_id,
+        null::varchar as gpu_id,
+        null::varchar as gpu_model_name,
+        null::bigint as gpu_memory_bytes_total,
+        false as hardware_present,
+    from observations as o
+    anti join offered as t on t.event_id = o.event_id and t.entry_index = o.entry_index
+),
+
+templates as (
+    select * from offered
+    union all
+    select * from placeholders
+)
+
+select
+    o.org,
+    o.event_id,
+    o.entry_index,
+    o.observed_at,
+    o.version_id,
+    o.orchestrator_address,
+    o.orchestrator_alias_address,
+    o.orchestrator_uri,
+    o.orchestrator_uri_norm,
+    t.pipeline_id,
+    t.model_id,
+    t.gpu_id,
+    t.gpu_model_name,
+    t.gpu_memory_bytes_total,
+    t.hardware_present,
+from templates as t
+inner join observations as o using (event_id, entry_index)
