@@ -29,3 +29,8 @@
             then (epoch_ms({{ end_expression }}) - epoch_ms({{ start_expression }}))
     end
 {%- endmacro %}
+
+{#- An hour window's start, as public tables key it: UTC ISO-8601 to the second. -#}
+{% macro iso_window(timestamp_expression) -%}
+    strftime({{ timestamp_expression }}, '%Y-%m-%dT%H:%M:%S')
+{%- endmacro %}

@@ -1,0 +1,100 @@
+"""SLA hourly primitives against the simulator's truth, and the score's arithmetic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.kafka
+
+PRIMITIVES = (
+    "known_sessions_count",
+    "requested_sessions",
+    "startup_success_sessions",
+    "no_orch_sessions",
+    "startup_excused_sessions",
+    "startup_failed_sessions",
+    "loading_only_sessions",
+    "zero_output_fps_sessions",
+    "output_failed_sessions",
+    "effective_failed_sessions",
+    "confirmed_swapped_sessions",
+    "inferred_swap_sessions",
+    "total_swapped_sessions",
+    "sessions_ending_in_error",
+    "error_status_samples",
+    "health_signal_count",
+    "health_expected_signal_count",
+    "status_samples",
+    "prompt_to_first_frame_sum_ms",
+    "prompt_to_first_frame_sample_count",
+    "e2e_latency_sum_ms",
+    "e2e_latency_sample_count",
+    "startup_latency_sum_ms",
+    "startup_latency_sample_count",
+)
+SLA_KEY = ("window_start", "org", "orchestrator_address", "pipeline_id", "model_id", "gpu_id")
+UNATTRIBUTED_KEY = ("window_start", "org", "pipeline_id", "model_id", "attribution_reason")
+
+
+@pytest.fixture(scope="module")
+def day(broker, tmp_path_factory: pytest.TempPathFactory):
+    from conftest import Workspace
+
+    tmp = tmp_path_factory.mktemp("sla")
+    broker.create_topics(("network_events_sla", "streaming_events_sla"))
+    workspace = Workspace(broker, tmp / "data", ("network_events_sla", "streaming_events_sla"))
+    truth = workspace.replay_simulation(tmp, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
+    workspace.naap("ingest", "--once")
+    workspace.naap("build", "--select", "+sla_hourly", "+unattributed_sessions_hourly")
+    return workspace, truth
+
+
+def _rows(workspace, table: str, key: tuple[str, ...]) -> dict[tuple, dict]:
+    with duckdb.connect(str(Path(workspace.data_dir) / "warehouse.duckdb"), read_only=True) as con:
+        cursor = con.execute(f"select * from {table}")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {tuple(r[k] for k in key): r for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("table", "truth_table", "key"),
+    [
+        ("sla_hourly", "orchestrator_hours", SLA_KEY),
+        ("unattributed_sessions_hourly", "unattributed_hours", UNATTRIBUTED_KEY),
+    ],
+)
+def test_hourly_primitives_equal_the_truth(day, table: str, truth_table: str, key: tuple[str, ...]) -> None:
+    workspace, truth = day
+    found = _rows(workspace, table, key)
+    expected = {tuple(r[k] for k in key): r for r in truth[truth_table]}
+    assert expected, "the scenario should produce rows"
+    assert set(found) == set(expected)
+    for k, row in expected.items():
+        assert {p: found[k][p] for p in PRIMITIVES} == {p: row[p] for p in PRIMITIVES}, k
+        assert found[k]["output_fps_sum"] == pytest.approx(row["output_fps_sum"], abs=1e-6)
+
+
+def test_scores_follow_the_formula_from_the_primitives(day) -> None:
+    workspace, _ = day
+    for row in _rows(workspace, "sla_hourly", SLA_KEY).values():
+        requested = row["requested_sessions"]
+        assert row["sla_semantics_version"] == "naap-sla-v1"
+        if not requested:
+            assert row["sla_score"] is None
+            continue
+        # One simulated day has no prior days: every benchmark-relative component is neutral.
+        assert (row["ptff_raw_score"], row["e2e_raw_score"], row["fps_raw_score"]) == (0.5, 0.5, 0.5)
+        reliability = (
+            0.4 * row["startup_success_sessions"] / requested
+            + 0.2 * (1 - row["total_swapped_sessions"] / requested)
+            + 0.4 * (1 - row["output_failed_sessions"] / requested)
+        )
+        coverage = min(row["health_signal_count"] / row["health_expected_signal_count"], 1)
+        expected = 100 * coverage * (0.7 * reliability + 0.3 * 0.5)
+        assert row["sla_score"] == pytest.approx(expected, abs=1e-9)
+        assert 0 <= row["sla_score"] <= 100
