@@ -49,7 +49,9 @@ def day(broker, tmp_path_factory: pytest.TempPathFactory):
     workspace = Workspace(broker, tmp / "data", ("network_events_sla", "streaming_events_sla"))
     truth = workspace.replay_simulation(tmp, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
     workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", "+sla_hourly", "+unattributed_sessions_hourly")
+    workspace.naap(
+        "build", "--select", "+sla_hourly", "+unattributed_sessions_hourly", "+streaming_demand_hourly"
+    )
     return workspace, truth
 
 
@@ -98,3 +100,35 @@ def test_scores_follow_the_formula_from_the_primitives(day) -> None:
         expected = 100 * coverage * (0.7 * reliability + 0.3 * 0.5)
         assert row["sla_score"] == pytest.approx(expected, abs=1e-9)
         assert 0 <= row["sla_score"] <= 100
+
+
+DEMAND_KEY = ("window_start", "org", "gateway", "pipeline_id", "model_id")
+DEMAND = (
+    "sessions_count",
+    "known_sessions_count",
+    "requested_sessions",
+    "startup_success_sessions",
+    "no_orch_sessions",
+    "startup_excused_sessions",
+    "startup_failed_sessions",
+    "loading_only_sessions",
+    "zero_output_fps_sessions",
+    "effective_failed_sessions",
+    "total_swapped_sessions",
+    "sessions_ending_in_error",
+    "error_status_samples",
+    "health_signal_count",
+    "health_expected_signal_count",
+    "status_samples",
+)
+
+
+def test_streaming_demand_equals_the_truth(day) -> None:
+    workspace, truth = day
+    found = _rows(workspace, "streaming_demand_hourly", DEMAND_KEY)
+    expected = {tuple(r[k] for k in DEMAND_KEY): r for r in truth["demand_hours"]}
+    assert set(found) == set(expected)
+    for k, row in expected.items():
+        assert {p: found[k][p] for p in DEMAND} == {p: row[p] for p in DEMAND}, k
+        assert found[k]["output_fps_sum"] == pytest.approx(row["output_fps_sum"], abs=1e-6)
+        assert found[k]["total_minutes"] == pytest.approx(row["total_minutes"], abs=1e-6)
