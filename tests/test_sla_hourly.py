@@ -50,7 +50,12 @@ def day(broker, tmp_path_factory: pytest.TempPathFactory):
     truth = workspace.replay_simulation(tmp, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
     workspace.naap("ingest", "--once")
     workspace.naap(
-        "build", "--select", "+sla_hourly", "+unattributed_sessions_hourly", "+streaming_demand_hourly"
+        "build",
+        "--select",
+        "+sla_hourly",
+        "+unattributed_sessions_hourly",
+        "+streaming_demand_hourly",
+        "+gpu_metrics_hourly",
     )
     return workspace, truth
 
@@ -132,3 +137,10 @@ def test_streaming_demand_equals_the_truth(day) -> None:
         assert {p: found[k][p] for p in DEMAND} == {p: row[p] for p in DEMAND}, k
         assert found[k]["output_fps_sum"] == pytest.approx(row["output_fps_sum"], abs=1e-6)
         assert found[k]["total_minutes"] == pytest.approx(row["total_minutes"], abs=1e-6)
+
+
+def test_gpu_metrics_cover_every_gpu_pinned_sla_row(day) -> None:
+    workspace, _ = day
+    gpu = _rows(workspace, "gpu_metrics_hourly", SLA_KEY)
+    pinned = {k for k, row in _rows(workspace, "sla_hourly", SLA_KEY).items() if row["gpu_id"]}
+    assert pinned and set(gpu) == pinned

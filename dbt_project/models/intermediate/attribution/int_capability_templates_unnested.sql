@@ -97,9 +97,10 @@ placeholders as (
     anti join offered as t on t.event_id = o.event_id and t.entry_index = o.entry_index
 ),
 
+-- `union`, not `union all`: one GPU listed twice for the same model is one offer.
 templates as (
     select * from offered
-    union all
+    union
     select * from placeholders
 )
 

@@ -1,0 +1,75 @@
+"""Structure of the dbt project, read from its manifest: layers, grains, docs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from ingest.dbt_build import PROJECT_DIR, dbt_executable
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    target = tmp_path_factory.mktemp("dbt-target")
+    subprocess.run(
+        [
+            dbt_executable(), "parse", "--quiet",
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target-path", str(target),
+        ],
+        check=True,
+    )  # fmt: skip
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _models(manifest: dict) -> dict[str, dict]:
+    return {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+
+
+def _layer(node: dict) -> str:
+    return node["fqn"][1]
+
+
+def test_layers_only_read_downwards(manifest: dict) -> None:
+    models = _models(manifest)
+    allowed = {
+        "staging": {"source"},
+        "intermediate": {"staging", "intermediate", "seed"},
+        "marts": {"intermediate", "seed"},
+    }
+    for node in models.values():
+        for parent in node["depends_on"]["nodes"]:
+            kind = parent.split(".")[0]
+            parent_layer = _layer(models[parent]) if kind == "model" else kind
+            assert parent_layer in allowed[_layer(node)], f"{node['name']} reads {parent}"
+
+
+def test_nothing_reads_a_mart(manifest: dict) -> None:
+    models = _models(manifest)
+    marts = {uid for uid, node in models.items() if _layer(node) == "marts"}
+    for node in models.values():
+        assert not marts.intersection(node["depends_on"]["nodes"]), node["name"]
+
+
+def test_every_model_states_its_grain_and_tests_it(manifest: dict) -> None:
+    tests_by_model: dict[str, set[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node"):
+            tests_by_model.setdefault(node["attached_node"], set()).add(node["test_metadata"]["name"])
+    for uid, node in _models(manifest).items():
+        assert "Grain:" in node["description"], f"{node['name']} does not state its grain"
+        if _layer(node) != "staging" or node["name"] != "stg_lake__quarantined_events":
+            assert tests_by_model.get(uid, set()) & {"unique", "unique_combination_of_columns"}, (
+                f"{node['name']} has no uniqueness test for its grain"
+            )
+
+
+def test_every_mart_column_is_documented(manifest: dict) -> None:
+    for node in _models(manifest).values():
+        if _layer(node) != "marts":
+            continue
+        undocumented = [name for name, column in node["columns"].items() if not column.get("description")]
+        assert undocumented == [], node["name"]
+        assert node["columns"], f"{node['name']} documents no column"
