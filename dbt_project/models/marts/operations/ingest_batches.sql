@@ -1,7 +1,7 @@
 with
 
 batches as (
-    select * from {{ ref('stg_lake__ingest_batches') }}
+    select * from {{ ref('int_ingest_batches_summarised') }}
 ),
 
 published as (
@@ -15,7 +15,7 @@ published as (
         quarantined,
         consumed_bytes,
         file_count,
-        len(partitions) as partition_count,
+        partition_count,
         to_json(partitions)::varchar as partition_offsets_json,
         to_json(quarantine_reasons)::varchar as quarantine_reasons_json,
     from batches

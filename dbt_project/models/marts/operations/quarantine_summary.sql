@@ -1,19 +1,18 @@
 with
 
-quarantined as (
-    select * from {{ ref('stg_lake__quarantined_events') }}
+counted as (
+    select * from {{ ref('int_quarantined_events_counted') }}
 ),
 
-summary as (
+published as (
     select
         strftime(event_date, '%Y-%m-%d') as event_date,
         topic,
         reason,
-        count(*) as event_count,
-        {{ iso_utc('min(ingested_at)') }} as first_ingested_at,
-        {{ iso_utc('max(ingested_at)') }} as last_ingested_at,
-    from quarantined
-    group by all
+        event_count,
+        {{ iso_utc('first_ingested_at') }} as first_ingested_at,
+        {{ iso_utc('last_ingested_at') }} as last_ingested_at,
+    from counted
 )
 
-select * from summary
+select * from published

@@ -1,0 +1,85 @@
+{#- One BYOC job per job_gateway_completed attempt, key (org, event_id)
+    (reference-behaviour.md §3.6), with the model of the worker that serves the
+    capability at that orchestrator. Completed events carry no worker URL, so the
+    worker is matched on (org, capability, orchestrator_address): the latest
+    worker_lifecycle event at or before completion within 30 days, else (the
+    registration was not observed yet) the earliest one after it. -#}
+with
+
+attempts as (
+    select * from {{ ref('stg_lake__byoc_gateway_events') }}
+    where is_job
+),
+
+workers as (
+    select * from {{ ref('stg_lake__worker_lifecycle_events') }}
+    where coalesce(capability, '') != ''
+        and coalesce(orchestrator_address, '') != ''
+),
+
+attempts_timed as (
+    select
+        *,
+        coalesce(completed_at, event_ts) as finished_at,
+    from attempts
+),
+
+worker_matches as (
+    select
+        attempts_timed.event_id,
+        attempts_timed.org,
+        workers.model_id as worker_model_id,
+        workers.price_per_unit as worker_price_per_unit,
+        workers.worker_url,
+        workers.event_id as worker_event_id,
+    from attempts_timed
+    inner join workers
+        on workers.org = attempts_timed.org
+        and workers.capability = attempts_timed.capability
+        and workers.orchestrator_address = attempts_timed.orchestrator_address
+        and workers.event_ts > attempts_timed.finished_at - interval 30 days
+    qualify row_number() over (
+        partition by attempts_timed.org, attempts_timed.event_id
+        order by
+            workers.event_ts <= attempts_timed.finished_at desc,
+            abs(epoch_ms(workers.event_ts) - epoch_ms(attempts_timed.finished_at)),
+            workers.event_id desc
+    ) = 1
+),
+
+jobs as (
+    select
+        attempts_timed.org,
+        attempts_timed.event_id,
+        coalesce({{ normalized_address('attempts_timed.gateway') }}, '') as gateway,
+        nullif(attempts_timed.request_id, '') as request_id,
+        attempts_timed.capability,
+        worker_matches.worker_model_id as model_id,
+        worker_matches.worker_url,
+        worker_matches.worker_price_per_unit as price_per_unit,
+        attempts_timed.attempt_index,
+        attempts_timed.is_streaming,
+        coalesce(attempts_timed.orchestrator_address, '') as orchestrator_address,
+        coalesce(attempts_timed.orchestrator_url, '') as orchestrator_url,
+        coalesce(attempts_timed.orchestrator_url_norm, '') as orchestrator_uri,
+        case
+            when coalesce(attempts_timed.orchestrator_address, '') != ''
+                or coalesce(trim(attempts_timed.orchestrator_url), '') != '' then 'selected'
+            when not coalesce(attempts_timed.is_success, false)
+                and lower(coalesce(attempts_timed.error_message, '')) like '%no orchestrators%' then 'no_orch'
+            else 'unknown'
+        end as selection_outcome,
+        coalesce(attempts_timed.is_success, false) as is_success,
+        attempts_timed.duration_ms,
+        attempts_timed.http_status,
+        nullif(attempts_timed.error_message, '') as error_message,
+        attempts_timed.event_ts,
+        attempts_timed.finished_at as completed_at,
+        date_trunc('hour', attempts_timed.finished_at) as window_start,
+    from attempts_timed
+    left join worker_matches
+        on worker_matches.org = attempts_timed.org
+        and worker_matches.event_id = attempts_timed.event_id
+)
+
+select * from jobs

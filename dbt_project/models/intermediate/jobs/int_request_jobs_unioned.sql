@@ -1,0 +1,80 @@
+{#- Every request-style job (AI batch, LLM as AI batch of pipeline 'llm', BYOC
+    attempt) at the request-demand key of reference-behaviour.md §3.6, with its
+    additive flags. LLM results join their AI batch job 1:1 on (org, request_id). -#}
+with
+
+batch_jobs as (
+    select * from {{ ref('int_ai_batch_jobs_assembled') }}
+),
+
+llm_results as (
+    select * from {{ ref('int_llm_requests_latest') }}
+),
+
+byoc_jobs as (
+    select * from {{ ref('int_byoc_jobs_modelled') }}
+),
+
+batch_rows as (
+    select
+        batch_jobs.request_id as job_key,
+        batch_jobs.window_start,
+        batch_jobs.org,
+        batch_jobs.gateway,
+        'request' as execution_mode,
+        'builtin' as capability_family,
+        batch_jobs.pipeline as capability_name,
+        cast(null as integer) as capability_id,
+        batch_jobs.pipeline as canonical_pipeline,
+        batch_jobs.pipeline as pipeline_id,
+        batch_jobs.model_id as canonical_model,
+        '' as orchestrator_address,
+        batch_jobs.orchestrator_uri,
+        batch_jobs.selection_outcome,
+        batch_jobs.is_success,
+        batch_jobs.duration_ms,
+        batch_jobs.price_per_unit,
+        batch_jobs.pipeline = 'llm' and llm_results.request_id is not null as has_llm_result,
+        llm_results.total_tokens as llm_total_tokens,
+        llm_results.tokens_per_second as llm_tokens_per_second,
+        llm_results.time_to_first_token_ms as llm_ttft_ms,
+    from batch_jobs
+    left join llm_results
+        on llm_results.org = batch_jobs.org
+        and llm_results.request_id = batch_jobs.request_id
+        and batch_jobs.pipeline = 'llm'
+),
+
+byoc_rows as (
+    select
+        event_id as job_key,
+        window_start,
+        org,
+        gateway,
+        'request' as execution_mode,
+        'byoc' as capability_family,
+        capability as capability_name,
+        37 as capability_id,
+        cast(null as varchar) as canonical_pipeline,
+        capability as pipeline_id,
+        coalesce(model_id, '') as canonical_model,
+        orchestrator_address,
+        orchestrator_uri,
+        selection_outcome,
+        is_success,
+        duration_ms,
+        price_per_unit,
+        false as has_llm_result,
+        cast(null as bigint) as llm_total_tokens,
+        cast(null as double) as llm_tokens_per_second,
+        cast(null as double) as llm_ttft_ms,
+    from byoc_jobs
+),
+
+unioned as (
+    select * from batch_rows
+    union all by name
+    select * from byoc_rows
+)
+
+select * from unioned

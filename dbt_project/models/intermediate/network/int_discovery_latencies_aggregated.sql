@@ -1,0 +1,95 @@
+{#- Discovery round-trip latency per hour and orchestrator (reference-behaviour.md
+    §3.11). Discovery names the hot wallet; it is mapped to the canonical address
+    through the URL: the capability snapshot of the same org and URI nearest in
+    time (the latest at or before the discovery, else the earliest after), else
+    through the hot wallet when it is the local address of exactly one canonical
+    address in that org's snapshots, else the hot wallet is kept. -#}
+with
+
+discoveries as (
+    select * from {{ ref('stg_lake__discovery_results') }}
+    where coalesce(orchestrator_local_address, '') != ''
+        and latency_ms > 0
+),
+
+snapshots as (
+    select * from {{ ref('stg_lake__capability_snapshots') }}
+    where coalesce(orchestrator_address, '') != ''
+),
+
+uri_matches as (
+    select
+        discoveries.org,
+        discoveries.event_id,
+        discoveries.entry_index,
+        snapshots.orchestrator_address,
+    from discoveries
+    inner join snapshots
+        on snapshots.org = discoveries.org
+        and snapshots.orchestrator_uri_norm = discoveries.orchestrator_url_norm
+    qualify row_number() over (
+        partition by discoveries.org, discoveries.event_id, discoveries.entry_index
+        order by
+            snapshots.event_ts <= discoveries.event_ts desc,
+            abs(epoch_ms(snapshots.event_ts) - epoch_ms(discoveries.event_ts)),
+            snapshots.event_id desc,
+            snapshots.entry_index
+    ) = 1
+),
+
+local_aliases as (
+    select
+        org,
+        orchestrator_local_address,
+        min(orchestrator_address) as orchestrator_address,
+    from snapshots
+    where coalesce(orchestrator_local_address, '') != ''
+    group by all
+    having count(distinct orchestrator_address) = 1
+),
+
+mapped as (
+    select
+        discoveries.*,
+        coalesce(
+            uri_matches.orchestrator_address,
+            local_aliases.orchestrator_address,
+            discoveries.orchestrator_local_address
+        ) as orchestrator_address,
+        case
+            when uri_matches.orchestrator_address is not null then 'uri'
+            when local_aliases.orchestrator_address is not null then 'local_address'
+            else 'unmapped'
+        end as address_mapping,
+    from discoveries
+    left join uri_matches
+        on uri_matches.org = discoveries.org
+        and uri_matches.event_id = discoveries.event_id
+        and uri_matches.entry_index = discoveries.entry_index
+    left join local_aliases
+        on local_aliases.org = discoveries.org
+        and local_aliases.orchestrator_local_address = discoveries.orchestrator_local_address
+),
+
+hourly as (
+    select
+        date_trunc('hour', event_ts) as window_start,
+        org,
+        orchestrator_address,
+        count(*) as sample_count,
+        sum(latency_ms) as latency_ms_sum,
+        quantile_cont(latency_ms, 0.5) as p50_latency_ms,
+        quantile_cont(latency_ms, 0.95) as p95_latency_ms,
+        quantile_cont(latency_ms, 0.99) as p99_latency_ms,
+        min(latency_ms) as min_latency_ms,
+        max(latency_ms) as max_latency_ms,
+        count(*) filter (where address_mapping = 'uri') as uri_mapped_sample_count,
+        count(*) filter (where address_mapping = 'local_address') as local_address_mapped_sample_count,
+        count(*) filter (where address_mapping = 'unmapped') as unmapped_sample_count,
+        string_agg(distinct orchestrator_local_address, ',' order by orchestrator_local_address) as local_addresses,
+        string_agg(distinct orchestrator_url_norm, ',' order by orchestrator_url_norm) as orchestrator_uris,
+    from mapped
+    group by all
+)
+
+select * from hourly

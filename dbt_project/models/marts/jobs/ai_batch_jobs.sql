@@ -1,0 +1,32 @@
+with
+
+batch_jobs as (
+    select * from {{ ref('int_ai_batch_jobs_assembled') }}
+),
+
+published as (
+    select
+        org,
+        request_id,
+        completed_event_id,
+        {{ iso_window('window_start') }} as window_start,
+        gateway,
+        pipeline as pipeline_id,
+        model_id,
+        pipeline = 'llm' as is_llm,
+        orchestrator_url,
+        orchestrator_uri,
+        selection_outcome,
+        is_success,
+        tries,
+        duration_ms,
+        latency_score,
+        price_per_unit,
+        error_type,
+        error_message,
+        {{ iso_utc('received_at') }} as received_at,
+        {{ iso_utc('completed_at') }} as completed_at,
+    from batch_jobs
+)
+
+select * from published

@@ -1,0 +1,33 @@
+with
+
+byoc_attempts as (
+    select * from {{ ref('int_byoc_jobs_modelled') }}
+),
+
+published as (
+    select
+        org,
+        event_id,
+        {{ iso_window('window_start') }} as window_start,
+        gateway,
+        request_id,
+        capability as capability_name,
+        model_id,
+        worker_url,
+        price_per_unit,
+        attempt_index,
+        coalesce(is_streaming, false) as is_streaming,
+        orchestrator_address,
+        orchestrator_url,
+        orchestrator_uri,
+        selection_outcome,
+        is_success,
+        duration_ms,
+        http_status,
+        error_message,
+        {{ iso_utc('completed_at') }} as completed_at,
+        {{ iso_utc('event_ts') }} as event_at,
+    from byoc_attempts
+)
+
+select * from published
