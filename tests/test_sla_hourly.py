@@ -8,34 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
+
 pytestmark = pytest.mark.kafka
 
-PRIMITIVES = (
-    "known_sessions_count",
-    "requested_sessions",
-    "startup_success_sessions",
-    "no_orch_sessions",
-    "startup_excused_sessions",
-    "startup_failed_sessions",
-    "loading_only_sessions",
-    "zero_output_fps_sessions",
-    "output_failed_sessions",
-    "effective_failed_sessions",
-    "confirmed_swapped_sessions",
-    "inferred_swap_sessions",
-    "total_swapped_sessions",
-    "sessions_ending_in_error",
-    "error_status_samples",
-    "health_signal_count",
-    "health_expected_signal_count",
-    "status_samples",
-    "prompt_to_first_frame_sum_ms",
-    "prompt_to_first_frame_sample_count",
-    "e2e_latency_sum_ms",
-    "e2e_latency_sample_count",
-    "startup_latency_sum_ms",
-    "startup_latency_sample_count",
-)
+PRIMITIVES = SLA_FIELDS
 SLA_KEY = ("window_start", "org", "orchestrator_address", "pipeline_id", "model_id", "gpu_id")
 UNATTRIBUTED_KEY = ("window_start", "org", "pipeline_id", "model_id", "attribution_reason")
 
@@ -108,24 +85,7 @@ def test_scores_follow_the_formula_from_the_primitives(day) -> None:
 
 
 DEMAND_KEY = ("window_start", "org", "gateway", "pipeline_id", "model_id")
-DEMAND = (
-    "sessions_count",
-    "known_sessions_count",
-    "requested_sessions",
-    "startup_success_sessions",
-    "no_orch_sessions",
-    "startup_excused_sessions",
-    "startup_failed_sessions",
-    "loading_only_sessions",
-    "zero_output_fps_sessions",
-    "effective_failed_sessions",
-    "total_swapped_sessions",
-    "sessions_ending_in_error",
-    "error_status_samples",
-    "health_signal_count",
-    "health_expected_signal_count",
-    "status_samples",
-)
+DEMAND = DEMAND_FIELDS
 
 
 def test_streaming_demand_equals_the_truth(day) -> None:

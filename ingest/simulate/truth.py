@@ -330,7 +330,7 @@ def _mark_tail(hours: dict[int, HourRow], started: int | None, last_seen: int) -
 
 # -- hourly aggregates ------------------------------------------------------------------------------
 
-_SLA_FIELDS = (
+SLA_FIELDS = (
     "known_sessions_count",
     "requested_sessions",
     "startup_success_sessions",
@@ -356,7 +356,7 @@ _SLA_FIELDS = (
     "startup_latency_sum_ms",
     "startup_latency_sample_count",
 )
-_DEMAND_FIELDS = (
+DEMAND_FIELDS = (
     "sessions_count",
     "known_sessions_count",
     "requested_sessions",
@@ -415,7 +415,7 @@ def sla_hours(sessions: Iterable[SessionTruth], attributed: bool) -> list[dict[s
             where = (e["orchestrator_address"],) if attributed else ()
             what = (e["gpu_id"],) if attributed else (e["attribution_reason"],)
             key = (iso_hour(hour), e["org"], *where, e["pipeline_id"], e["model_id"], *what)
-            group = groups.setdefault(key, {"fps": [], **dict.fromkeys(_SLA_FIELDS, 0)})
+            group = groups.setdefault(key, {"fps": [], **dict.fromkeys(SLA_FIELDS, 0)})
             for name, value in flags.items():
                 group[name] += int(value)
             group["error_status_samples"] += row.errors
@@ -436,7 +436,7 @@ def sla_hours(sessions: Iterable[SessionTruth], attributed: bool) -> list[dict[s
         if attributed
         else ("window_start", "org", "pipeline_id", "model_id", "attribution_reason")
     )
-    return [_row(names, key, groups[key], _SLA_FIELDS) for key in sorted(groups)]
+    return [_row(names, key, groups[key], SLA_FIELDS) for key in sorted(groups)]
 
 
 def demand_hours(sessions: Iterable[SessionTruth]) -> list[dict[str, Any]]:
@@ -448,7 +448,7 @@ def demand_hours(sessions: Iterable[SessionTruth]) -> list[dict[str, Any]]:
         flags = _outcome_flags(s)
         for hour in sorted({demand_hour, *s.hours}):
             key = (iso_hour(hour), e["org"], e["gateway"], e["pipeline_id"], e["model_id"])
-            group = groups.setdefault(key, {"fps": [], "minutes": [], **dict.fromkeys(_DEMAND_FIELDS, 0)})
+            group = groups.setdefault(key, {"fps": [], "minutes": [], **dict.fromkeys(DEMAND_FIELDS, 0)})
             group["sessions_count"] += 1
             row = s.hours.get(hour)
             if row is not None:
@@ -457,7 +457,7 @@ def demand_hours(sessions: Iterable[SessionTruth]) -> list[dict[str, Any]]:
             if hour != demand_hour:
                 continue
             for name, value in flags.items():
-                if name in _DEMAND_FIELDS:
+                if name in DEMAND_FIELDS:
                     group[name] += int(value)
             group["error_status_samples"] += e["error_samples"]
             group["health_signal_count"] += e["health_signal_count"]
@@ -467,7 +467,7 @@ def demand_hours(sessions: Iterable[SessionTruth]) -> list[dict[str, Any]]:
     names = ("window_start", "org", "gateway", "pipeline_id", "model_id")
     rows = []
     for key in sorted(groups):
-        row = _row(names, key, groups[key], _DEMAND_FIELDS)
+        row = _row(names, key, groups[key], DEMAND_FIELDS)
         row["total_minutes"] = math.fsum(groups[key]["minutes"])
         rows.append(row)
     return rows

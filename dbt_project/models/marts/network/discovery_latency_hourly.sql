@@ -1,9 +1,5 @@
-{#- Discovery round-trip latency per hour and orchestrator (reference-behaviour.md
-    §3.11). Discovery names the hot wallet; it is mapped to the canonical address
-    through the URL: the capability snapshot of the same org and URI nearest in
-    time (the latest at or before the discovery, else the earliest after), else
-    through the hot wallet when it is the local address of exactly one canonical
-    address in that org's snapshots, else the hot wallet is kept. -#}
+{#- Discovery round-trip latency per hour and canonical orchestrator (§3.11);
+    the wallet-to-address mapping is in int_discovery_latencies_aggregated. -#}
 with
 
 hourly as (
