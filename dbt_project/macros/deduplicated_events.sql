@@ -9,3 +9,14 @@
         order by ingested_at, topic, "partition", "offset"
     ) = 1
 {%- endmacro %}
+
+{#- The envelope columns every staged event keeps: identity, org, time, gateway,
+    lake partition and ingest time. -#}
+{% macro envelope_columns() -%}
+    event_id,
+    org,
+    event_ts,
+    gateway,
+    event_date,
+    ingested_at
+{%- endmacro %}

@@ -32,13 +32,7 @@ parsed as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
+        {{ envelope_columns() }},
 
         -- ids and kind
         payload.type as event_subtype,

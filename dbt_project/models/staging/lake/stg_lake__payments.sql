@@ -37,13 +37,7 @@ amounts as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
+        {{ envelope_columns() }},
 
         -- ids
         payload.sessionID as session_id,

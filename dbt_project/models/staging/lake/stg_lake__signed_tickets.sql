@@ -33,13 +33,7 @@ parsed as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
+        {{ envelope_columns() }},
 
         -- ids
         payload.session_id,

@@ -41,13 +41,7 @@ tracks as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
+        {{ envelope_columns() }},
 
         -- ids
         payload.stream_id,

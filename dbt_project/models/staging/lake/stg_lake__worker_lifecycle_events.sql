@@ -26,13 +26,7 @@ parsed as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
+        {{ envelope_columns() }},
 
         -- ids and kind
         coalesce(nullif(trim(payload.id), ''), event_id) as lifecycle_id,
