@@ -44,12 +44,9 @@ def print_ingest(result: IngestResult, settings: Settings) -> None:
         f"+ {result.quarantined:,} quarantined in {result.elapsed_s:.1f} s ({rate:,.0f} ev/s); "
         f"lag left {result.remaining_lag:,}"
     )
-    reasons: dict[str, int] = {}
-    for batch in result.batches:
-        for reason, n in batch.quarantine_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + n
-    if reasons:
-        print("ingest: quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items())))
+    if result.quarantine_reasons:
+        reasons = result.quarantine_reasons.items()
+        print("ingest: quarantined by reason: " + ", ".join(f"{r} {n:,}" for r, n in reasons))
     print(f"ingest: lake {settings.lake_dir}")
 
 

@@ -12,8 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.classify import MESSAGES_SCHEMA
-
-TopicPartitionKey = tuple[str, int]
+from ingest.lake import TopicPartitionKey
 
 
 class MessageChunk:

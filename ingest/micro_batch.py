@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import pyarrow.compute as pc
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
@@ -51,9 +52,6 @@ class BatchResult:
     accepted: int
     quarantined: int
     quarantine_reasons: dict[str, int]
-    bytes: int
-    duration_s: float
-    files: list[str]
 
 
 @dataclass
@@ -76,6 +74,13 @@ class IngestResult:
     @property
     def quarantined(self) -> int:
         return sum(b.quarantined for b in self.batches)
+
+    @property
+    def quarantine_reasons(self) -> dict[str, int]:
+        totals: Counter[str] = Counter()
+        for batch in self.batches:
+            totals.update(batch.quarantine_reasons)
+        return dict(sorted(totals.items()))
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -311,9 +316,6 @@ class BatchRunner:
             accepted=manifest["accepted"],
             quarantined=manifest["quarantined"],
             quarantine_reasons=reasons,
-            bytes=counts["bytes"],
-            duration_s=duration,
-            files=files,
         )
 
     def _close_finished_partitions(self) -> None:
@@ -364,7 +366,7 @@ def _submit(
         crash_point("mid_write")
         accepted, reasons = staged.write(classified, datetime.now(UTC))
         counts["accepted"] += accepted
-        counts["bytes"] += sum(table.column("value_bytes").to_pylist())
+        counts["bytes"] += pc.sum(table.column("value_bytes")).as_py()
         counts.update(reasons)
 
     return pool.submit(work)

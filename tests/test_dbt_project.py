@@ -60,10 +60,9 @@ def test_every_model_states_its_grain_and_tests_it(manifest: dict) -> None:
             tests_by_model.setdefault(node["attached_node"], set()).add(node["test_metadata"]["name"])
     for uid, node in _models(manifest).items():
         assert "Grain:" in node["description"], f"{node['name']} does not state its grain"
-        if _layer(node) != "staging" or node["name"] != "stg_lake__quarantined_events":
-            assert tests_by_model.get(uid, set()) & {"unique", "unique_combination_of_columns"}, (
-                f"{node['name']} has no uniqueness test for its grain"
-            )
+        assert tests_by_model.get(uid, set()) & {"unique", "unique_combination_of_columns"}, (
+            f"{node['name']} has no uniqueness test for its grain"
+        )
 
 
 def test_every_mart_column_is_documented(manifest: dict) -> None:

@@ -12,19 +12,15 @@ import pytest
 
 from ingest.classify import classify
 from ingest.replay import read_messages
-from ingest.simulate import load_scenario, simulate
+from ingest.simulate import load_scenario, simulate, write_simulation
 
 pytestmark = pytest.mark.kafka
-
-START = "2026-01-08T21:00:00Z"
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("sim") / "smoke.jsonl"
     result = simulate(load_scenario("smoke"), start=datetime(2026, 1, 8, 21, tzinfo=UTC), hours=0.25, seed=11)
-    from ingest.simulate import write_simulation
-
     truth_path = write_simulation(result, out)
     return out, json.loads(Path(truth_path).read_text())
 
@@ -52,17 +48,8 @@ def test_simulated_events_parse_under_the_accepted_contract(smoke) -> None:
     assert dict(reasons) == truth["counts"]["quarantined_by_reason"]
 
 
-def test_every_event_lands_once_and_quarantine_matches_the_truth(workspace, smoke) -> None:
-    path, truth = smoke
-    topic_map = {"network_events": workspace.topics[0], "streaming_events": workspace.topics[1]}
-    remapped = path.parent / f"{workspace.topics[0]}.jsonl"
-    with path.open() as src, remapped.open("w") as dst:
-        for line in src:
-            record = json.loads(line)
-            record["topic"] = topic_map[record["topic"]]
-            dst.write(json.dumps(record) + "\n")
-
-    workspace.naap("replay", str(remapped))
+def test_every_event_lands_once_and_quarantine_matches_the_truth(workspace, tmp_path: Path) -> None:
+    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, tzinfo=UTC), 0.25, seed=11)
     workspace.naap("ingest", "--once")
 
     columns = 'topic, partition, "offset"'

@@ -33,10 +33,6 @@ def lake(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     result = ingest_once(warehouse.settings())
     for warning in result.warnings:
         context.log.warning(warning)
-    reasons: dict[str, int] = {}
-    for batch in result.batches:
-        for reason, n in batch.quarantine_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + n
     yield dg.MaterializeResult(
         asset_key=LAKE_KEYS["raw_events"],
         metadata={
@@ -49,7 +45,10 @@ def lake(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     )
     yield dg.MaterializeResult(
         asset_key=LAKE_KEYS["quarantine"],
-        metadata={"dagster/row_count": result.quarantined, "by_reason": dg.MetadataValue.json(reasons)},
+        metadata={
+            "dagster/row_count": result.quarantined,
+            "by_reason": dg.MetadataValue.json(result.quarantine_reasons),
+        },
     )
     yield dg.MaterializeResult(
         asset_key=LAKE_KEYS["ingest_batches"],

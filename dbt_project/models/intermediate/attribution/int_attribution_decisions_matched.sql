@@ -15,10 +15,10 @@ templates as (
 ),
 
 observations as (
-    select distinct
+    select
         org, event_id, entry_index, observed_at, orchestrator_address, orchestrator_alias_address,
         orchestrator_uri_norm,
-    from templates
+    from {{ ref('int_capability_observations_versioned') }}
 ),
 
 identity_index as (
