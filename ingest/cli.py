@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ingest import console
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--select", nargs="+", metavar="SELECTOR", help="dbt node selection, as `dbt --select`"
     )
+    build.add_argument("--start", type=parse_day, help="first UTC day (YYYY-MM-DD) to recompute")
+    build.add_argument("--end", type=parse_day, help="last UTC day (YYYY-MM-DD, inclusive) to recompute")
     build.set_defaults(handler=cmd_build)
 
     dagster = verbs.add_parser("dagster", help="start the Dagster UI (dagster dev) on this code location")
@@ -110,6 +112,13 @@ def parse_start(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -181,8 +190,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    console.print_build(build(settings, full_refresh=args.full_refresh, select=args.select), settings)
+    days = day_range(args.start, args.end)
+    if days and args.full_refresh:
+        raise SettingsError("--full-refresh recomputes every day; drop --start/--end")
+    result = build(settings, full_refresh=args.full_refresh, select=args.select, days=days)
+    console.print_build(result, settings)
     return 0
+
+
+def day_range(start: date | None, end: date | None) -> tuple[date, date] | None:
+    """The inclusive (first, last) days of --start/--end, which come as a pair."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise SettingsError("--start and --end go together")
+    if end < start:
+        raise SettingsError(f"--end {end} is before --start {start}")
+    return start, end
 
 
 def cmd_dagster(args: argparse.Namespace) -> int:

@@ -56,6 +56,12 @@ def print_build(result: BuildResult, settings: Settings) -> None:
     empty = [name for name, files in result.lake_files.items() if not files]
     if empty:
         print(f"build: the lake has no {', '.join(empty)} files yet; those sources read as empty")
+    if result.recomputed:
+        sessions = result.recomputed.get("int_sessions_attributed", 0)
+        hours = result.recomputed.get("sla_hourly", 0)
+        print(f"build: incremental: {sessions:,} sessions and {hours:,} SLA hours recomputed")
+    elif result.statuses:
+        print("build: built from scratch")
     for name, rows in result.mart_rows.items():
         print(f"build:   {name:<32} {rows:>12,} rows")
     print(f"build: warehouse {warehouse_path(settings)}")

@@ -3,11 +3,28 @@
     offer at or before the selection (within 10 min: matched; older: stale), or
     from the first observation after it (within 30 s: future skew). Measuring from
     the latest observation, not from the start of an unchanged version, keeps the
-    reference's behaviour now that versions ignore volatile fields. -#}
+    reference's behaviour now that versions ignore volatile fields.
+
+    Incrementally, a session is re-decided when its selections changed, or when
+    a capability snapshot staged since the last build could be the observation
+    one of its selections matches (any selection from 30 s before the snapshot on). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set selection_feed = ref('int_selection_events_emitted') -%}
+{%- set snapshot_sessions -%}
+    select session_key from {{ selection_feed }}
+    where selected_at >= (
+        select min(event_ts) - interval 30 second
+        from {{ ref('stg_lake__capability_snapshots') }}
+        where built_at > {{ last_built_at() }}
+    )
+{%- endset -%}
+{%- set scope = session_scope([selection_feed], also_sql=snapshot_sessions) -%}
+
 with
 
 selections as (
-    select * from {{ ref('int_selection_events_emitted') }}
+    select * from {{ selection_feed }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 templates as (
@@ -225,6 +242,7 @@ decided as (
         case when c.distinct_surfaces = 1 and c.distinct_gpus <= 1 then c.gpu_memory_bytes_total end
             as gpu_memory_bytes_total,
         c.observation_event_id as capability_event_id,
+        {{ build_stamp() }} as built_at,
     from flagged as s
     left join chosen as c using (selection_id)
 )

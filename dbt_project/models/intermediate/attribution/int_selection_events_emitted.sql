@@ -1,11 +1,14 @@
 {#- Orchestrator selections within each session (reference-behaviour.md §2.4): a
     selection is emitted at the first signal naming an orchestrator, at every
     explicit swap, and whenever the named orchestrator changes. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
+
 with
 
 candidates as (
     select * from {{ ref('int_session_signals_unioned') }}
-    where is_selection_candidate
+    where is_selection_candidate {{ within_scope(scope, 'session_key') }}
 ),
 
 ordered as (
@@ -45,6 +48,7 @@ selections as (
             'observed_pipeline_id',
             'observed_model_id'
         ) }},
+        {{ build_stamp() }} as built_at,
     from emitted
     where selection_trigger is not null
 )

@@ -1,14 +1,19 @@
 {#- Each session attributed wholly to its final orchestrator: the latest decision
     (semantics.md "Sessions"), plus the swap it implies when its decisions
     resolved to two or more canonical orchestrators. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_classified'), ref('int_attribution_decisions_matched')]) -%}
+
 with
 
 sessions as (
     select * from {{ ref('int_sessions_classified') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 decisions as (
     select * from {{ ref('int_attribution_decisions_matched') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 latest_decision as (
@@ -28,7 +33,7 @@ resolved_orchestrators as (
 
 attributed as (
     select
-        s.*,
+        s.* replace ({{ build_stamp() }} as built_at),
         coalesce(d.attribution_status, 'unresolved') as attribution_status,
         coalesce(
             d.attribution_reason,

@@ -17,24 +17,49 @@ snapshots as (
     where coalesce(orchestrator_address, '') != ''
 ),
 
-uri_matches as (
+-- One snapshot entry per (org, URI, instant), by the tie-break of §3.11, so the
+-- as-of joins below are deterministic (a join on the URI alone grew with the
+-- product of discoveries and snapshots).
+snapshot_instants as (
+    select org, orchestrator_uri_norm, event_ts, orchestrator_address,
+    from snapshots
+    where orchestrator_uri_norm is not null
+    qualify row_number() over (
+        partition by org, orchestrator_uri_norm, event_ts order by event_id desc, entry_index
+    ) = 1
+),
+
+latest_before as (
     select
         discoveries.org,
         discoveries.event_id,
         discoveries.entry_index,
-        snapshots.orchestrator_address,
+        snapshot_instants.orchestrator_address,
     from discoveries
-    inner join snapshots
-        on snapshots.org = discoveries.org
-        and snapshots.orchestrator_uri_norm = discoveries.orchestrator_url_norm
-    qualify row_number() over (
-        partition by discoveries.org, discoveries.event_id, discoveries.entry_index
-        order by
-            snapshots.event_ts <= discoveries.event_ts desc,
-            abs(epoch_ms(snapshots.event_ts) - epoch_ms(discoveries.event_ts)),
-            snapshots.event_id desc,
-            snapshots.entry_index
-    ) = 1
+    asof join snapshot_instants
+        on snapshot_instants.org = discoveries.org
+        and snapshot_instants.orchestrator_uri_norm = discoveries.orchestrator_url_norm
+        and snapshot_instants.event_ts <= discoveries.event_ts
+),
+
+earliest_after as (
+    select
+        discoveries.org,
+        discoveries.event_id,
+        discoveries.entry_index,
+        snapshot_instants.orchestrator_address,
+    from discoveries
+    asof join snapshot_instants
+        on snapshot_instants.org = discoveries.org
+        and snapshot_instants.orchestrator_uri_norm = discoveries.orchestrator_url_norm
+        and discoveries.event_ts < snapshot_instants.event_ts
+),
+
+uri_matches as (
+    select * from latest_before
+    union all
+    select * from earliest_after
+    anti join latest_before using (org, event_id, entry_index)
 ),
 
 local_aliases as (

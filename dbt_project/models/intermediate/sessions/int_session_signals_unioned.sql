@@ -1,5 +1,22 @@
 {#- Every live-session signal (trace edges, status samples, stream events) with its
-    session key, in one relation: the input of orchestrator selection (§2.4). -#}
+    session key, in one relation: the input of orchestrator selection (§2.4), and
+    the change feed of the session models (a session is recomputed when a signal
+    of it is staged). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+
+{%- set signal_sources = [
+    ref('stg_lake__stream_traces'), ref('stg_lake__stream_statuses'), ref('stg_lake__stream_events')
+] -%}
+{%- set scope_sql -%}
+    {%- for signal_source in signal_sources %}
+    select {{ session_key('org', 'stream_id', 'request_id') }} as session_key
+    from {{ signal_source }}
+    where built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }}
+    {{ 'union' if not loop.last }}
+    {%- endfor %}
+{%- endset -%}
+{%- set scope = incremental_scope(scope_sql) -%}
+
 with
 
 traces as (
@@ -66,8 +83,9 @@ flagged as (
         -- Runner edges carry orchestrator info but do not select one (§2.4).
         orchestrator_identity is not null
             and not (signal_source = 'trace' and starts_with(signal_type, 'runner_')) as is_selection_candidate,
+        {{ build_stamp() }} as built_at,
     from keyed
-    where session_key is not null
+    where session_key is not null {{ within_scope(scope, 'session_key') }}
 )
 
 select * from flagged

@@ -1,8 +1,12 @@
 {#- Session outcomes, health signals and timings (reference-behaviour.md §2.5-2.8). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_evidenced')]) -%}
+
 with
 
 evidence as (
     select * from {{ ref('int_sessions_evidenced') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 selections as (
@@ -11,7 +15,7 @@ selections as (
         session_key,
         count(*) as selection_candidate_count,
     from {{ ref('int_session_signals_unioned') }}
-    where is_selection_candidate
+    where is_selection_candidate {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -81,4 +85,4 @@ classified as (
     from excusals
 )
 
-select * from classified
+select * replace ({{ build_stamp() }} as built_at) from classified

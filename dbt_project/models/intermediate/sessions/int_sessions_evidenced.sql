@@ -1,4 +1,7 @@
 {#- Per-session evidence, all-time over the session key (reference-behaviour.md §2.2). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
+
 with
 
 traces as (
@@ -36,13 +39,14 @@ trace_evidence as (
         count(*) filter (where trace_type = 'gateway_no_orchestrators_available') as no_orch_count,
         count(*) filter (where trace_type = 'gateway_ingest_stream_closed') as completed_count,
         count(*) filter (where trace_type = 'orchestrator_swap') as swap_count,
+        min(event_ts) as trace_first_seen,
         max(event_ts) as trace_last_seen,
         arg_max(pipeline_hint, event_ts) filter (where coalesce(trim(pipeline_hint), '') != '') as trace_pipeline_hint,
         arg_max(stream_id, event_ts) filter (where coalesce(trim(stream_id), '') != '') as trace_stream_id,
         arg_max(request_id, event_ts) filter (where coalesce(trim(request_id), '') != '') as trace_request_id,
         arg_max(gateway, event_ts) as trace_gateway,
     from traces
-    where session_key is not null
+    where session_key is not null {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -60,13 +64,14 @@ status_evidence as (
         count(*) filter (where state in ('ONLINE', 'DEGRADED_INPUT', 'DEGRADED_INFERENCE')) as running_state_samples_count,
         coalesce(sum(output_fps), 0) as output_fps_sum,
         min(started_at) as status_start_time,
+        min(event_ts) as status_first_seen,
         max(event_ts) as status_last_seen,
         arg_max(pipeline_hint, event_ts) filter (where coalesce(trim(pipeline_hint), '') != '') as status_model_hint,
         arg_max(stream_id, event_ts) filter (where coalesce(trim(stream_id), '') != '') as status_stream_id,
         arg_max(request_id, event_ts) filter (where coalesce(trim(request_id), '') != '') as status_request_id,
         arg_max(gateway, event_ts) as status_gateway,
     from statuses
-    where session_key is not null
+    where session_key is not null {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -76,10 +81,11 @@ event_evidence as (
         session_key,
         count(*) filter (where is_error) as startup_error_count,
         count(*) filter (where is_error and {{ is_excusable_error('message') }}) as excusable_error_count,
+        min(event_ts) as event_first_seen,
         max(event_ts) as event_last_seen,
         arg_max(pipeline_hint, event_ts) filter (where coalesce(trim(pipeline_hint), '') != '') as event_pipeline_hint,
     from stream_events
-    where session_key is not null
+    where session_key is not null {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -126,7 +132,9 @@ evidence as (
         t.trace_last_seen,
         s.status_last_seen,
         e.event_last_seen,
+        least(t.trace_first_seen, s.status_first_seen, e.event_first_seen) as first_seen,
         greatest(t.trace_last_seen, s.status_last_seen, e.event_last_seen) as last_seen,
+        {{ build_stamp() }} as built_at,
     from session_keys as k
     left join trace_evidence as t using (org, session_key)
     left join status_evidence as s using (org, session_key)

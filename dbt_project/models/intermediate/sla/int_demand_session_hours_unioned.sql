@@ -1,15 +1,20 @@
 {#- Demand rows (reference-behaviour.md §3.5): each session counts once at its
     start hour (else its last-seen hour) with its outcome flags, and in each hour
     it had status samples with those samples. Grain: org, session_key, window_start. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
+
 with
 
 sessions as (
     select * from {{ ref('int_sessions_attributed') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 status_hours as (
     select org, session_key, window_start, status_samples, output_fps_sum,
     from {{ ref('int_session_hours_flagged') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 demand_side as (
@@ -69,6 +74,7 @@ unioned as (
         coalesce(d.total_minutes, 0) as total_minutes,
         coalesce(p.status_samples, 0) as status_samples,
         coalesce(p.output_fps_sum, 0) as output_fps_sum,
+        {{ build_stamp() }} as built_at,
     from session_hours as h
     inner join sessions as s using (org, session_key)
     left join demand_side as d using (org, session_key, window_start)

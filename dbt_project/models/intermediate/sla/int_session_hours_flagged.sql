@@ -3,6 +3,9 @@
     (fewer than 3 samples, no FPS > 0, no running state) after a weak hour, in a
     session that started before it, is an artifact of the stream closing and is
     kept out of SLA and GPU metrics. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
+
 with
 
 statuses as (
@@ -15,6 +18,7 @@ statuses as (
 
 sessions as (
     select org, session_key, started_at, last_seen from {{ ref('int_sessions_attributed') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 hours as (
@@ -33,7 +37,7 @@ hours as (
         coalesce(sum(e2e_latency_ms) filter (where e2e_latency_ms > 0), 0) as status_e2e_latency_sum_ms,
         count(*) filter (where e2e_latency_ms > 0) as status_e2e_latency_sample_count,
     from statuses
-    where session_key is not null
+    where session_key is not null {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -56,6 +60,7 @@ flagged as (
             and s.is_weak
             and coalesce(lag(s.is_weak) over (partition by s.org, s.session_key order by s.window_start), true)
             as is_terminal_tail_artifact,
+        {{ build_stamp() }} as built_at,
     from weakness as s
 )
 

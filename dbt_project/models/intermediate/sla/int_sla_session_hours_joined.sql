@@ -1,15 +1,19 @@
 {#- The SLA base rows (reference-behaviour.md §3.2): every non-tail status hour
     of a session, carrying the session's outcome flags (counted for requested
     sessions only), its health signals and its latency samples. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
+
 with
 
 hours as (
     select * from {{ ref('int_session_hours_flagged') }}
-    where not is_terminal_tail_artifact
+    where not is_terminal_tail_artifact {{ within_scope(scope, 'session_key') }}
 ),
 
 sessions as (
     select * from {{ ref('int_sessions_attributed') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 joined as (
@@ -68,6 +72,7 @@ joined as (
         end as e2e_sample_count,
         case when s.startup_latency_ms > 0 then s.startup_latency_ms else 0 end as startup_latency_sum_ms,
         coalesce(s.startup_latency_ms > 0, false)::int as startup_latency_sample_count,
+        {{ build_stamp() }} as built_at,
     from hours as h
     inner join sessions as s using (org, session_key)
 )

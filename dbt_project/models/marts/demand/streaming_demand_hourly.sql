@@ -1,9 +1,13 @@
 {#- Live-video demand per gateway, pipeline and model per hour (§3.5): what was
     asked for, what started, and the output it got. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{%- set scope = hour_scope(ref('int_demand_session_hours_unioned')) -%}
+
 with
 
 session_hours as (
     select * from {{ ref('int_demand_session_hours_unioned') }}
+    where true {{ within_hour_scope(scope, 'window_start') }}
 ),
 
 aggregated as (
@@ -45,6 +49,7 @@ published as (
         coalesce(least(health_signal_count / nullif(health_expected_signal_count, 0), 1), 1.0)
             as health_signal_coverage_ratio,
         output_fps_sum / nullif(status_samples, 0) as avg_output_fps,
+        {{ build_stamp() }} as built_at,
     from aggregated
 )
 

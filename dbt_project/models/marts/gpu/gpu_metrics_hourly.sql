@@ -1,6 +1,9 @@
 {#- Output and latency per GPU per hour (reference-behaviour.md §3.4): the SLA
     base rows of sessions pinned to one GPU (hardware-less, multi-GPU and
     unattributed sessions are left out). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
+
 with
 
 base_rows as (
@@ -8,7 +11,7 @@ base_rows as (
         *,
         output_fps_sum / nullif(status_samples, 0) as session_hour_avg_fps,
     from {{ ref('int_sla_session_hours_joined') }}
-    where orchestrator_address != '' and gpu_id != ''
+    where orchestrator_address != '' and gpu_id != '' {{ within_hour_scope(scope, 'window_start') }}
 ),
 
 sessions as (
@@ -68,6 +71,7 @@ published as (
             as health_signal_coverage_ratio,
         startup_failed_sessions / nullif(known_sessions_count, 0) as startup_failed_rate,
         total_swapped_sessions / nullif(known_sessions_count, 0) as swap_rate,
+        {{ build_stamp() }} as built_at,
     from aggregated
 )
 

@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
+
 with
 
 sessions as (
     select * from {{ ref('int_sessions_attributed') }}
+    where true {{ within_scope(scope, 'session_key') }}
 ),
 
 published as (
@@ -58,6 +62,7 @@ published as (
         {{ iso_utc('last_seen') }} as last_seen,
 
         '{{ var("sla_semantics_version") }}' as sla_semantics_version,
+        {{ build_stamp() }} as built_at,
     from sessions
 )
 

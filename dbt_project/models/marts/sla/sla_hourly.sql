@@ -1,11 +1,15 @@
 {#- SLA per orchestrator-hour (reference-behaviour.md §3.2-3.3, naap-sla-v1):
     additive primitives, rates recomputed from them, and the score against the
     benchmark edges of the prior 7 full UTC days of the same (pipeline, model). -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
+
 with
 
+-- The scoped hours and the 7 days before them, whose rows set their benchmarks.
 base_rows as (
     select * from {{ ref('int_sla_session_hours_joined') }}
-    where orchestrator_address != ''
+    where orchestrator_address != '' {{ within_hour_scope(scope, 'window_start', lookback='8 day') }}
 ),
 
 aggregated as (
@@ -129,7 +133,9 @@ published as (
             100 * health_signal_coverage_ratio * (0.7 * reliability_score + 0.3 * quality_score)
         )) end as sla_score,
         '{{ var("sla_semantics_version") }}' as sla_semantics_version,
+        {{ build_stamp() }} as built_at,
     from scored
+    where true {{ within_hour_scope(scope, 'window_start') }}
 )
 
 select * from published

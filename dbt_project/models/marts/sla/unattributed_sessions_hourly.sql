@@ -1,10 +1,13 @@
 {#- The SLA primitives of sessions no orchestrator could be credited with, by
     why not: kept out of sla_hourly but published for diagnosis. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
+
 with
 
 base_rows as (
     select * from {{ ref('int_sla_session_hours_joined') }}
-    where orchestrator_address = ''
+    where orchestrator_address = '' {{ within_hour_scope(scope, 'window_start') }}
 ),
 
 aggregated as (
@@ -25,6 +28,7 @@ published as (
         * exclude (window_start),
         {{ sla_derived_rates() }},
         '{{ var("sla_semantics_version") }}' as sla_semantics_version,
+        {{ build_stamp() }} as built_at,
     from aggregated
 )
 

@@ -36,14 +36,8 @@ entries as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
+        {{ envelope_columns() }},
         entry_index,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
 
         -- identities
         {{ normalized_address('entry.address') }} as orchestrator_address,

@@ -24,14 +24,8 @@ results as (
 
 renamed as (
     select
-        -- envelope
-        event_id,
+        {{ envelope_columns() }},
         entry_index,
-        org,
-        event_ts,
-        gateway,
-        event_date,
-        ingested_at,
 
         -- the orchestrator found (its hot wallet) and how fast it answered
         {{ normalized_address('result.address') }} as orchestrator_local_address,

@@ -1,3 +1,6 @@
+-- Small, and read whole by its consumers: rebuilt every time.
+{{ config(materialized='table') }}
+
 with
 
 batches as (

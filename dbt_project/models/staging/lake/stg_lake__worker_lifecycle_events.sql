@@ -5,7 +5,7 @@
 with
 
 events as (
-    {{ deduplicated_events('worker_lifecycle', dedup_key=lifecycle_id) }}
+    {{ deduplicated_events('worker_lifecycle', dedup_key=lifecycle_id, staged_key='lifecycle_id') }}
 ),
 
 parsed as (
