@@ -50,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Every asset but the lake's: a backfill recomputes from what was ingested.
+BACKFILL_SELECTION = "group:staging or group:intermediate or group:marts"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naap", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -91,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--start", type=parse_day, help="first UTC day (YYYY-MM-DD) to recompute")
     build.add_argument("--end", type=parse_day, help="last UTC day (YYYY-MM-DD, inclusive) to recompute")
     build.set_defaults(handler=cmd_build)
+
+    backfill = verbs.add_parser("backfill", help="recompute a range of days through Dagster (one run)")
+    backfill.add_argument("--start", required=True, type=parse_day, help="first UTC day (YYYY-MM-DD)")
+    backfill.add_argument("--end", required=True, type=parse_day, help="last UTC day (YYYY-MM-DD, inclusive)")
+    backfill.set_defaults(handler=cmd_backfill)
 
     dagster = verbs.add_parser("dagster", help="start the Dagster UI (dagster dev) on this code location")
     dagster.add_argument("--port", type=int, default=3000)
@@ -209,20 +218,47 @@ def day_range(start: date | None, end: date | None) -> tuple[date, date] | None:
     return start, end
 
 
-def cmd_dagster(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+def dagster_environment(settings: Settings) -> dict[str, str]:
+    """Parse the dbt project (the dbt assets read its manifest) and give Dagster its home."""
     if not settings.kafka.bootstrap_servers:
         raise SettingsError("KAFKA_BOOTSTRAP_SERVERS is not set (start one with `naap broker`)")
     home = settings.data_dir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
                     "--profiles-dir", str(PROJECT_DIR)], check=True)  # fmt: skip
-    env = {**os.environ, "DAGSTER_HOME": str(home), "NAAP_DATA_DIR": str(settings.data_dir)}
-    print(f"dagster: UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={home}); Ctrl-C stops it", flush=True)
-    dagster_bin = str(Path(sys.executable).parent / "dagster")
-    return subprocess.run(
-        [dagster_bin, "dev", "-m", "orchestration.definitions", "-p", str(args.port)], env=env
-    ).returncode
+    return {**os.environ, "DAGSTER_HOME": str(home), "NAAP_DATA_DIR": str(settings.data_dir)}
+
+
+def dagster_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "dagster"), *args]
+
+
+def cmd_dagster(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    env = dagster_environment(settings)
+    print(
+        f"dagster: UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={env['DAGSTER_HOME']}); Ctrl-C stops it"
+    )
+    sys.stdout.flush()
+    command = dagster_command("dev", "-m", "orchestration.definitions", "-p", str(args.port))
+    return subprocess.run(command, env=env).returncode
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    day_range(args.start, args.end)
+    first, last = args.start, args.end
+    env = dagster_environment(settings)
+    days = f"{first.isoformat()}...{last.isoformat()}"
+    print(f"backfill: recomputing {days} as one Dagster run (DAGSTER_HOME={env['DAGSTER_HOME']})", flush=True)
+    command = dagster_command(
+        "asset", "materialize", "-m", "orchestration.definitions",
+        "--select", BACKFILL_SELECTION, "--partition-range", days,
+    )  # fmt: skip
+    if subprocess.run(command, env=env).returncode != 0:
+        raise BuildError(f"the backfill of {days} failed; see the Dagster output above")
+    print(f"backfill: {days} done; the run is in the Dagster UI (`naap dagster`)")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

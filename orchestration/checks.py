@@ -47,3 +47,24 @@ def quarantine_rate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=rate <= limit, metadata={"quarantine_rate": rate, "limit": limit, "consumed": consumed}
     )
+
+
+DEFAULT_MAX_EVENT_AGE_MINUTES = 60
+
+
+@dg.asset_check(
+    asset=LAKE_KEYS["raw_events"],
+    description="The newest accepted event is under NAAP_MAX_EVENT_AGE_MINUTES old (gateways are still reporting)",
+)
+def newest_event_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    limit = float(os.environ.get("NAAP_MAX_EVENT_AGE_MINUTES") or DEFAULT_MAX_EVENT_AGE_MINUTES)
+    with _lake(warehouse) as con:
+        newest, age_minutes = con.execute(
+            "select max(event_ts), extract(epoch from now() - max(event_ts)) / 60 from lake.raw_events"
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=age_minutes is not None and age_minutes <= limit,
+        # A stale feed is a warning: the warehouse is still right about what it has.
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"newest_event": str(newest), "age_minutes": age_minutes or 0.0, "limit_minutes": limit},
+    )

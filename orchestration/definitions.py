@@ -6,13 +6,15 @@ import dagster as dg
 
 from orchestration.assets.lake import lake
 from orchestration.assets.warehouse import dbt_resource, warehouse_models
-from orchestration.checks import batches_reconcile, quarantine_rate
-from orchestration.jobs import micro_batch_job
+from orchestration.checks import batches_reconcile, newest_event_fresh, quarantine_rate
+from orchestration.jobs import close_day_job, micro_batch_job
 from orchestration.resources import warehouse_resource
+from orchestration.schedules import close_day_schedule, micro_batch_schedule
 
 defs = dg.Definitions(
     assets=[lake, warehouse_models],
-    asset_checks=[batches_reconcile, quarantine_rate],
-    jobs=[micro_batch_job],
+    asset_checks=[batches_reconcile, quarantine_rate, newest_event_fresh],
+    jobs=[micro_batch_job, close_day_job],
+    schedules=[micro_batch_schedule, close_day_schedule],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
 )
