@@ -90,7 +90,9 @@ def test_the_daily_close_recomputes_yesterday() -> None:
     assert request.run_key == "close_day:2026-01-08"
 
 
-def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(defs, env, capture_path, tmp_path) -> None:
+def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
+    defs, env, capture_path, tmp_path
+) -> None:
     from orchestration.schedules import INCREMENTAL_RUN_CONFIG
 
     env.naap("replay", str(capture_path), "--topic", env.topics[1])
@@ -129,7 +131,9 @@ def test_a_failing_blocking_check_stops_the_models(defs, env, monkeypatch) -> No
     assert not (env.data_dir / "warehouse.duckdb").exists()
 
 
-def test_naap_backfill_recomputes_a_day_as_one_recorded_dagster_run(workspace, capture_path, tmp_path) -> None:
+def test_naap_backfill_recomputes_a_day_as_one_recorded_dagster_run(
+    workspace, capture_path, tmp_path
+) -> None:
     import dagster as dg
 
     workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
