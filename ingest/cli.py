@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("naap: interrupted", file=sys.stderr)
         return 130
 
+
+INSTANCE_SETTINGS = Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml"
 
 # Every asset but the lake's: a backfill recomputes from what was ingested.
 BACKFILL_SELECTION = "group:staging or group:intermediate or group:marts"
@@ -224,6 +227,8 @@ def dagster_environment(settings: Settings) -> dict[str, str]:
         raise SettingsError("KAFKA_BOOTSTRAP_SERVERS is not set (start one with `naap broker`)")
     home = settings.data_dir / "dagster"
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
     subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
                     "--profiles-dir", str(PROJECT_DIR)], check=True)  # fmt: skip
     return {**os.environ, "DAGSTER_HOME": str(home), "NAAP_DATA_DIR": str(settings.data_dir)}
