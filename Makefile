@@ -37,6 +37,7 @@ format: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
+	$(BIN)/python tests/benchmarks/bench_publish.py
 
 broker: setup
 	$(BIN)/naap broker
