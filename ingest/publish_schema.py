@@ -45,7 +45,7 @@ def sqlite_columns(mart: Mart, duck_types: dict[str, str]) -> list[PublishedColu
     published: list[PublishedColumn] = []
     for column in mart.columns:
         name, duck_type = _checked(mart, column, duck_types)
-        quoted = _quote(name)
+        quoted = quote_identifier(name)
         if column.exact_decimal:
             published.append(PublishedColumn(name, str, f"{quoted}::varchar"))
             published.append(PublishedColumn(name + APPROX_SUFFIX, float, f"{quoted}::double"))
@@ -68,7 +68,7 @@ def parquet_select(mart: Mart, duck_types: dict[str, str]) -> str:
     expressions = []
     for column in mart.columns:
         name, duck_type = _checked(mart, column, duck_types)
-        quoted = _quote(name)
+        quoted = quote_identifier(name)
         if duck_type in _TIME_FORMATS:
             expressions.append(f"strftime({quoted}, '{_TIME_FORMATS[duck_type]}') as {quoted}")
         elif _is_wide(duck_type):
@@ -76,12 +76,12 @@ def parquet_select(mart: Mart, duck_types: dict[str, str]) -> str:
             expressions.append(f"{quoted}::{target} as {quoted}")
         else:
             expressions.append(quoted)
-    return f"select {', '.join(expressions)} from main.{_quote(mart.name)}"
+    return f"select {', '.join(expressions)} from main.{quote_identifier(mart.name)}"
 
 
 def sqlite_select(mart: Mart, columns: list[PublishedColumn]) -> str:
-    expressions = ", ".join(f"{c.sqlite_sql} as {_quote(c.name)}" for c in columns)
-    return f"select {expressions} from main.{_quote(mart.name)}"
+    expressions = ", ".join(f"{c.sqlite_sql} as {quote_identifier(c.name)}" for c in columns)
+    return f"select {expressions} from main.{quote_identifier(mart.name)}"
 
 
 def approx_description(name: str) -> str:
@@ -117,5 +117,5 @@ def _is_wide(duck_type: str) -> bool:
     return duck_type in _WIDE_INTEGER_TYPES or bool(re.fullmatch(r"DECIMAL\(\d+,\s*0\)", duck_type))
 
 
-def _quote(identifier: str) -> str:
+def quote_identifier(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'

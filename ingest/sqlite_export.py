@@ -16,7 +16,7 @@ import duckdb
 import sqlite_utils
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import PublishError, sqlite_columns, sqlite_select
+from ingest.publish_schema import PublishError, quote_identifier, sqlite_columns, sqlite_select
 
 # The filters people use, each indexed by its longest prefix present in a table
 # (orchestrator_address with window_start also serves an orchestrator's time range).
@@ -78,11 +78,14 @@ def _load(
     table.create(
         {c.name: c.sqlite_type for c in columns}, pk=mart.grain[0] if len(mart.grain) == 1 else mart.grain
     )
+    # DuckDB's tuples already have SQLite's types, so they go straight to executemany: sqlite-utils'
+    # insert_all would rebuild each row as a dict and inspect every value (5x slower on a network day).
+    insert = f"insert into {quote_identifier(mart.name)} values ({', '.join('?' * len(names))})"
     count = 0
     try:
         cursor = duck.execute(sqlite_select(mart, columns))
         for batch in iter(lambda: cursor.fetchmany(FETCH_ROWS), []):
-            table.insert_all((dict(zip(names, row, strict=True)) for row in batch), batch_size=500)
+            db.conn.executemany(insert, batch)
             count += len(batch)
     except duckdb.ConversionException as exc:
         raise PublishError(
