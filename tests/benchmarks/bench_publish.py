@@ -59,7 +59,7 @@ def main() -> int:
     results = [publish(settings) for _ in range(3)]
     result = results[-1]
     print(f"publish: median {statistics.median(r.elapsed_s for r in results):.2f} s over 3 runs")
-    print(f"  rows {sum(result.table_rows.values()):,}; naap.db {result.database_bytes / 1e6:.1f} MB; ")
+    print(f"  rows {sum(result.table_rows.values()):,}; naap.db {result.database_bytes / 1e6:.1f} MB")
     print(f"  snapshot {result.snapshot_bytes / 1e6:.1f} MB ({len(result.table_rows)} Parquet files)")
     for name, rows in sorted(result.table_rows.items(), key=lambda item: -item[1])[:5]:
         print(f"    {name:<30} {rows:>10,} rows")
