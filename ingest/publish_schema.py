@@ -98,7 +98,8 @@ def _checked(mart: Mart, column: Column, duck_types: dict[str, str]) -> tuple[st
         )
     if column.name not in duck_types:
         raise PublishError(
-            f"mart {mart.name} has no column {column.name!r} documented in its YAML; rebuild with `naap build`"
+            f"mart {mart.name} in the warehouse lacks the column {column.name!r} its YAML documents; "
+            "rebuild with `naap build`"
         )
     duck_type = duck_types[column.name]
     integer = duck_type in _INTEGER_TYPES or _is_wide(duck_type)
