@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint format bench broker dagster clean
+.PHONY: setup run test lint format bench broker dagster publish serve metadata chromium clean
 
 setup: $(STAMP)
 
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/naap run
 
-test: setup
+test: setup chromium
 	$(BIN)/python -m pytest
+
+# The explorer's browser tests drive Debian's Chromium (Playwright downloads no browser here).
+chromium:
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "chromium could not be installed: the browser tests will skip"
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,12 +38,23 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_build.py
+	$(BIN)/python tests/benchmarks/bench_publish.py
 
 broker: setup
 	$(BIN)/naap broker
 
 dagster: setup
 	$(BIN)/naap dagster
+
+publish: setup
+	$(BIN)/naap publish
+
+serve: setup
+	$(BIN)/naap serve
+
+# Regenerates datasette/metadata.yml from datasette/source/*.yml and the dbt mart YAML.
+metadata: setup
+	$(BIN)/python -m ingest.explorer_metadata
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache tests/artifacts

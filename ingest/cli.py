@@ -23,6 +23,8 @@ from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.kafka_clients import KafkaUnavailableError
 from ingest.lake import LakeBusyError
 from ingest.micro_batch import ingest_once
+from ingest.publish import publish
+from ingest.publish_schema import PublishError
 from ingest.replay import ReplayError, produce, produce_records, read_messages
 from ingest.settings import Settings, SettingsError
 from ingest.simulate.errors import SimulationError
@@ -35,6 +37,7 @@ USER_ERRORS = (
     LakeBusyError,
     BrokerError,
     BuildError,
+    PublishError,
 )
 
 
@@ -104,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, type=parse_day, help="last UTC day (YYYY-MM-DD, inclusive)")
     backfill.set_defaults(handler=cmd_backfill)
 
+    publish_verb = verbs.add_parser(
+        "publish", help="export the public marts to the explorer's SQLite database and a Parquet snapshot"
+    )
+    publish_verb.add_argument(
+        "--keep", type=int, help="snapshots to keep, newest first (default NAAP_SNAPSHOTS_KEEP)"
+    )
+    publish_verb.set_defaults(handler=cmd_publish)
+
+    serve = verbs.add_parser("serve", help="serve the published database in the Datasette explorer")
+    add_serve_arguments(serve)
+    serve.set_defaults(handler=cmd_serve)
+
     dagster = verbs.add_parser("dagster", help="start the Dagster UI (dagster dev) on this code location")
     dagster.add_argument("--port", type=int, default=3000)
     dagster.set_defaults(handler=cmd_dagster)
@@ -114,8 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--hours", type=float, default=24.0)
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--scale", type=float, default=1.0)
+    run.add_argument("--no-serve", action="store_true", help="stop after publishing instead of serving")
+    add_serve_arguments(run)
     run.set_defaults(handler=cmd_run)
     return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8001, help="explorer port (default 8001)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
 
 
 def parse_start(text: str) -> datetime:
@@ -219,6 +241,19 @@ def day_range(start: date | None, end: date | None) -> tuple[date, date] | None:
     if end < start:
         raise SettingsError(f"--end {end} is before --start {start}")
     return start, end
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    console.print_publish(publish(settings, keep=args.keep, on_table=console.publish_progress))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ingest.explorer import serve
+
+    serve(Settings.from_env(), args.host, args.port)
+    return 0
 
 
 def dagster_environment(settings: Settings) -> dict[str, str]:

@@ -6,6 +6,7 @@ import sys
 
 from ingest.dbt_build import BuildResult, warehouse_path
 from ingest.micro_batch import IngestResult, Progress
+from ingest.publish import PublishResult
 from ingest.replay import ProduceResult
 from ingest.settings import Settings
 
@@ -65,3 +66,21 @@ def print_build(result: BuildResult, settings: Settings) -> None:
     for name, rows in result.mart_rows.items():
         print(f"build:   {name:<32} {rows:>12,} rows")
     print(f"build: warehouse {warehouse_path(settings)}")
+
+
+def publish_progress(table: str, rows: int) -> None:
+    print(f"publish: {table} {rows:,} rows", file=sys.stderr, flush=True)
+
+
+def print_publish(result: PublishResult) -> None:
+    rows = sum(result.table_rows.values())
+    print(
+        f"publish: {len(result.table_rows)} tables, {rows:,} rows in {result.elapsed_s:.1f} s -> "
+        f"{result.database} ({result.database_bytes / 1e6:,.1f} MB)"
+    )
+    for name, count in result.table_rows.items():
+        print(f"publish:   {name:<32} {count:>12,} rows")
+    print(
+        f"publish: snapshot {result.snapshot} ({result.snapshot_bytes / 1e6:,.1f} MB of Parquet); "
+        f"{result.snapshots_kept} snapshot(s) kept"
+    )

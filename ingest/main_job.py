@@ -14,6 +14,7 @@ from ingest import console
 from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.micro_batch import ingest_once
+from ingest.publish import PublishResult, publish
 from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
@@ -27,7 +28,8 @@ def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
         print(f"run: ingesting from {settings.kafka.bootstrap_servers}")
         console.print_ingest(ingest_once(settings, console.ingest_progress), settings)
         console.print_build(build(settings), settings)
-        return 0
+        _publish(settings)
+        return _serve_unless_told_not_to(settings, args)
     _reset_demo_lake(settings)
     started = time.monotonic()
     print(f"run: no KAFKA_BOOTSTRAP_SERVERS set: starting the embedded broker; data in {settings.data_dir}")
@@ -43,12 +45,31 @@ def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
         result = ingest_once(settings, console.ingest_progress)
         console.print_ingest(result, settings)
     console.print_build(build(settings), settings)
+    published = _publish(settings)
     print(f"run: done in {time.monotonic() - started:.0f} s. Where to look:")
     print(f"  accepted events   {settings.lake_dir / 'raw_events'}/event_date=*/")
     print(f"  quarantine        {settings.lake_dir / 'quarantine'}/event_date=*/ (column `reason`)")
     print(f"  batch records     {settings.lake_dir / 'ingest_batches'}/")
     print(f"  simulator truth   {settings.data_dir / 'simulated'}/")
     print(f"  warehouse         {warehouse_path(settings)} (duckdb; marts in schema main)")
+    print(f"  published marts   {published.database} (sqlite, served as database `naap`)")
+    print(f"  snapshots         {published.snapshot.parent}/latest/ (Parquet + manifest.json)")
+    return _serve_unless_told_not_to(settings, args)
+
+
+def _publish(settings: Settings) -> PublishResult:
+    result = publish(settings, on_table=console.publish_progress)
+    console.print_publish(result)
+    return result
+
+
+def _serve_unless_told_not_to(settings: Settings, args: argparse.Namespace) -> int:
+    if args.no_serve:
+        print(f"run: explorer not started (--no-serve); `naap serve --port {args.port}` starts it")
+        return 0
+    from ingest.explorer import serve
+
+    serve(settings, args.host, args.port)
     return 0
 
 

@@ -56,6 +56,7 @@ class Settings:
     ingest_interval_s: float = 60.0
     batch_max_events: int = 250_000
     ingest_workers: int = 2
+    snapshots_keep: int = 7
 
     @property
     def lake_dir(self) -> Path:
@@ -84,6 +85,7 @@ class Settings:
             ingest_interval_s=_positive_float(env, "NAAP_INGEST_INTERVAL_S", 60.0),
             batch_max_events=int(_positive_float(env, "NAAP_BATCH_MAX_EVENTS", 250_000)),
             ingest_workers=int(_positive_float(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1)),
+            snapshots_keep=_positive_int(env, "NAAP_SNAPSHOTS_KEEP", 7),
         )
 
 
@@ -108,6 +110,13 @@ def parse_topic_orgs(value: str | None) -> dict[str, str]:
             raise SettingsError(f"NAAP_TOPIC_ORGS entry {pair!r} is not of the form topic=org")
         orgs[topic.strip()] = org.strip()
     return orgs
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _positive_float(env, name, default)
+    if value != int(value):
+        raise SettingsError(f"{name}={env[name]!r} must be a whole number")
+    return int(value)
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -17,7 +17,18 @@ def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "NAAP_"))}
     env["NAAP_DATA_DIR"] = str(data_dir)
     return subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "run", "--scenario", "smoke", "--hours", "0.25", *args],
+        [
+            sys.executable,
+            "-m",
+            "ingest.cli",
+            "run",
+            "--scenario",
+            "smoke",
+            "--hours",
+            "0.25",
+            "--no-serve",
+            *args,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -35,11 +46,15 @@ def test_run_feeds_the_embedded_broker_and_fills_the_lake(tmp_path: Path) -> Non
     summary = f"{truth['counts']['records']:,} consumed = {truth['counts']['accepted']:,} accepted"
     assert summary in first.stdout
     assert list((data_dir / "lake" / "raw_events").glob("event_date=*/*.parquet"))
+    assert "publish: 19 tables" in first.stdout
+    assert "explorer not started (--no-serve)" in first.stdout
+    assert (data_dir / "publish" / "naap.db").exists()
 
     second = _run(data_dir)
     assert second.returncode == 0, second.stderr
     assert "replacing the previous embedded run's lake" in second.stdout
     assert summary in second.stdout
+    assert len(list((data_dir / "publish" / "snapshots").glob("2*Z"))) == 2
 
 
 def test_run_never_deletes_a_lake_it_did_not_create(tmp_path: Path) -> None:

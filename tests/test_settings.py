@@ -14,6 +14,8 @@ def test_defaults_resolve_data_dir_to_an_absolute_path() -> None:
     assert settings.org_for("network_events") == "daydream"
     assert settings.org_for("streaming_events") == "cloudspe"
     assert settings.org_for("other_topic") == "other_topic"
+    assert settings.snapshots_keep == 7
+    assert Settings.from_env({"NAAP_SNAPSHOTS_KEEP": "3"}).snapshots_keep == 3
 
 
 def test_topic_org_map_and_topics_are_parsed() -> None:
@@ -28,6 +30,8 @@ def test_topic_org_map_and_topics_are_parsed() -> None:
         ("NAAP_TOPIC_ORGS", "a=x,b", "not of the form topic=org"),
         ("NAAP_INGEST_INTERVAL_S", "soon", "is not a number"),
         ("NAAP_BATCH_MAX_EVENTS", "-5", "must be positive"),
+        ("NAAP_SNAPSHOTS_KEEP", "2.5", "must be a whole number"),
+        ("NAAP_SNAPSHOTS_KEEP", "0", "must be positive"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:

@@ -1,0 +1,124 @@
+"""`naap publish`: the public marts, from the warehouse into the explorer's SQLite database
+(`$NAAP_DATA_DIR/publish/naap.db`) and into a Parquet snapshot for researchers.
+
+`publish()` is a plain function so the orchestration layer can wrap it as an asset.
+"""
+
+import fcntl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingest.dbt_build import warehouse_path
+from ingest.mart_catalog import Mart, public_marts, semantics_version
+from ingest.publish_schema import PublishError
+from ingest.settings import Settings
+from ingest.snapshots import prune_snapshots, write_snapshot
+from ingest.sqlite_export import export_marts
+
+DATABASE_NAME = "naap"
+
+
+@dataclass
+class PublishResult:
+    table_rows: dict[str, int] = field(default_factory=dict)
+    database: Path = Path()
+    database_bytes: int = 0
+    snapshot: Path = Path()
+    snapshot_bytes: int = 0
+    snapshots_kept: int = 0
+    elapsed_s: float = 0.0
+
+
+def publish_dir(settings: Settings) -> Path:
+    return settings.data_dir / "publish"
+
+
+def database_path(settings: Settings) -> Path:
+    return publish_dir(settings) / f"{DATABASE_NAME}.db"
+
+
+def snapshots_dir(settings: Settings) -> Path:
+    return publish_dir(settings) / "snapshots"
+
+
+def publish(
+    settings: Settings,
+    keep: int | None = None,
+    on_table: Callable[[str, int], None] | None = None,
+) -> PublishResult:
+    """Export every public mart to SQLite (one transaction) and to a new snapshot; keep the newest `keep`."""
+    started = time.monotonic()
+    keep = settings.snapshots_keep if keep is None else keep
+    if keep < 1:
+        raise PublishError(f"keep must be at least 1 snapshot, not {keep}")
+    warehouse = warehouse_path(settings)
+    if not warehouse.exists():
+        raise PublishError(f"there is no warehouse at {warehouse}; run `naap build` first")
+    marts = public_marts()
+    publish_dir(settings).mkdir(parents=True, exist_ok=True)
+    result = PublishResult(database=database_path(settings))
+    with _locked(publish_dir(settings)), _read_only(warehouse) as duck:
+        duck.execute("set TimeZone = 'UTC'")
+        types = _mart_types(duck, marts)
+        result.table_rows = export_marts(duck, marts, types, result.database, on_table)
+        result.snapshot = write_snapshot(
+            duck,
+            marts,
+            types,
+            snapshots_dir(settings),
+            published_at=datetime.now(UTC),
+            built_at=datetime.fromtimestamp(warehouse.stat().st_mtime, UTC),
+            semantics_version=semantics_version(),
+        )
+    result.snapshots_kept = prune_snapshots(snapshots_dir(settings), keep)
+    result.database_bytes = sum(
+        p.stat().st_size for p in result.database.parent.glob(f"{result.database.name}*")
+    )
+    result.snapshot_bytes = sum(p.stat().st_size for p in result.snapshot.iterdir())
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def _mart_types(duck: duckdb.DuckDBPyConnection, marts: tuple[Mart, ...]) -> dict[str, dict[str, str]]:
+    rows = duck.execute(
+        "select table_name, column_name, data_type from information_schema.columns where table_schema = 'main'"
+    ).fetchall()
+    types: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        types.setdefault(table, {})[column] = data_type
+    missing = [m.name for m in marts if m.name not in types]
+    if missing:
+        raise PublishError(f"the warehouse has no mart {', '.join(missing)}; run `naap build` first")
+    return {m.name: types[m.name] for m in marts}
+
+
+@contextmanager
+def _read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        raise PublishError(
+            f"cannot read {warehouse} (is a build running?): {str(exc).splitlines()[0]}"
+        ) from None
+    with con:
+        yield con
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One publish at a time: two would interleave their snapshots and prunes."""
+    with open(folder / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError(f"another publish is writing {folder}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,244 @@
+"""The explorer over HTTP: a real `naap run` left serving, and a `naap serve` read while publishing."""
+
+import hashlib
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+import yaml
+from conftest import Explorer, naap_env
+
+from ingest.explorer_metadata import METADATA_PATH
+from ingest.mart_catalog import public_marts
+from ingest.publish import publish
+from ingest.settings import Settings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+METADATA = yaml.safe_load(METADATA_PATH.read_text())
+QUERIES = METADATA["databases"]["naap"]["queries"]
+DASHBOARDS = METADATA["plugins"]["datasette-dashboards"]
+
+
+def _db(explorer: Explorer) -> sqlite3.Connection:
+    return sqlite3.connect(explorer.data_dir / "publish" / "naap.db")
+
+
+def _get(explorer: Explorer, path: str, **params: str) -> httpx.Response:
+    return httpx.get(explorer.url + path, params=params, timeout=30)
+
+
+def test_run_ends_serving_and_prints_the_address(explorer_run) -> None:
+    assert f"explorer: {explorer_run.url}/" in explorer_run.output()
+    assert "publish: 19 tables" in explorer_run.output()
+
+
+def test_every_public_table_answers_json(explorer_run) -> None:
+    with _db(explorer_run) as db:
+        for mart in public_marts():
+            response = _get(explorer_run, f"/naap/{mart.name}.json", _shape="array", _size="max")
+            assert response.status_code == 200, mart.name
+            rows = response.json()
+            assert len(rows) == db.execute(f'select count(*) from "{mart.name}"').fetchone()[0], mart.name
+            assert response.headers["access-control-allow-origin"] == "*"
+            if rows:
+                assert list(rows[0]) == [c[1] for c in db.execute(f'pragma table_info("{mart.name}")')]
+
+
+def test_every_canned_query_answers_with_data(explorer_run) -> None:
+    with _db(explorer_run) as db:
+        # An orchestrator that both served live video and was paid, and one of its hours.
+        address, hour = db.execute(
+            "select orchestrator_address, min(window_start) from sla_hourly "
+            "where orchestrator_address in (select orchestrator_address from payments) "
+            "group by orchestrator_address order by sum(requested_sessions) desc limit 1"
+        ).fetchone()
+    values = {"address": address.upper(), "hour": hour, "since": "2026-01-08", "until": "2026-01-09"}
+    assert set(QUERIES) == {
+        "orchestrator_sla_report",
+        "why_this_score",
+        "network_overview_24h",
+        "top_unmet_demand",
+        "gpu_supply_by_model",
+        "orchestrator_payments",
+    }
+    for name, query in QUERIES.items():
+        params = {p: values[p] for p in query.get("params", [])}
+        response = _get(explorer_run, f"/naap/{name}.json", _shape="array", **params)
+        assert response.status_code == 200, (name, response.text)
+        assert response.json(), f"{name} returned no rows for {params}"
+    components = _get(
+        explorer_run, "/naap/why_this_score.json", _shape="array", address=address, hour=hour
+    ).json()
+    assert components[-1]["component"] == "sla_score"
+    with _db(explorer_run) as db:
+        scores = {
+            round(s, 4)
+            for (s,) in db.execute(
+                "select sla_score from sla_hourly where orchestrator_address = ? and window_start = ?",
+                [address, hour],
+            )
+        }
+    assert {c["value"] for c in components if c["component"] == "sla_score"} == scores
+
+
+def test_write_statements_are_refused(explorer_run) -> None:
+    with _db(explorer_run) as db:
+        before = db.execute("select count(*) from sla_hourly").fetchone()[0]
+    for sql in (
+        "delete from sla_hourly",
+        "drop table sla_hourly",
+        "insert into orchestrators default values",
+    ):
+        response = _get(explorer_run, "/naap.json", sql=sql)
+        assert response.status_code == 400, sql
+        assert response.json()["ok"] is False
+    with _db(explorer_run) as db:
+        assert db.execute("select count(*) from sla_hourly").fetchone()[0] == before
+
+
+def test_settings_bound_the_queries(explorer_run) -> None:
+    settings = _get(explorer_run, "/-/settings.json").json()
+    assert settings["sql_time_limit_ms"] <= 5000
+    assert settings["max_returned_rows"] <= 10000
+    slow = _get(
+        explorer_run,
+        "/naap.json",
+        sql="with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n",
+    )
+    assert slow.status_code == 400
+    assert "interrupted" in slow.text.lower() or "time limit" in slow.text.lower()
+
+
+def test_the_dashboards_page_lists_every_dashboard(explorer_run) -> None:
+    page = _get(explorer_run, "/-/dashboards")
+    assert page.status_code == 200
+    assert set(DASHBOARDS) == {"network-overview", "orchestrator-drilldown", "supply-inventory", "jobs"}
+    for slug, dashboard in DASHBOARDS.items():
+        assert f"/-/dashboards/{slug}" in page.text
+        assert dashboard["title"] in page.text
+        assert _get(explorer_run, f"/-/dashboards/{slug}").status_code == 200
+
+
+def test_every_dashboard_chart_query_returns_rows(explorer_run) -> None:
+    for slug, dashboard in DASHBOARDS.items():
+        for chart_slug, chart in dashboard["charts"].items():
+            # No filter chosen: the optional [[ ... ]] clauses drop out, as the plugin does.
+            sql = chart["query"]
+            while "[[" in sql:
+                start = sql.index("[[")
+                sql = sql[:start] + sql[sql.index("]]", start) + 2 :]
+            response = _get(explorer_run, "/naap.json", sql=sql, _shape="array")
+            assert response.status_code == 200, (slug, chart_slug, response.text)
+            assert response.json(), f"{slug}/{chart_slug} has no rows"
+
+
+def test_the_snapshots_page_lists_files_and_serves_them(explorer_run) -> None:
+    manifest = _get(explorer_run, "/-/snapshots/latest/manifest.json").json()
+    page = _get(explorer_run, "/-/snapshots")
+    assert page.status_code == 200
+    assert manifest["snapshot"] in page.text
+    for table in manifest["tables"]:
+        assert table["sha256"] in page.text
+        assert f"{table['bytes']:,}" in page.text
+    sla = next(t for t in manifest["tables"] if t["table"] == "sla_hourly")
+    download = _get(explorer_run, f"/-/snapshots/{manifest['snapshot']}/{sla['file']}")
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == sla["sha256"]
+    assert "attachment" in download.headers["content-disposition"]
+    assert _get(explorer_run, "/-/snapshots.json").json()[0]["snapshot"] == manifest["snapshot"]
+    for bad in (
+        "/-/snapshots/latest/..%2Fnaap.db",
+        "/-/snapshots/latest/naap.db",
+        "/-/snapshots/nope/manifest.json",
+    ):
+        response = httpx.get(explorer_run.url + bad, follow_redirects=True, timeout=30)
+        assert response.status_code == 404, bad
+
+
+def test_metadata_describes_every_published_table_and_column(explorer_run) -> None:
+    tables = METADATA["databases"]["naap"]["tables"]
+    with _db(explorer_run) as db:
+        published = {
+            name: [c[1] for c in db.execute(f'pragma table_info("{name}")')]
+            for (name,) in db.execute(
+                "select name from sqlite_master where type = 'table' and name not like '%_fts%'"
+            )
+        }
+    assert set(published) == set(tables)
+    for name, columns in published.items():
+        described = tables[name]["columns"]
+        assert list(described) == columns, name
+        assert all(described.values()), name
+        referenced = [*tables[name].get("facets", []), *tables[name].get("units", {})]
+        referenced += [tables[name][k] for k in ("sort", "sort_desc") if k in tables[name]]
+        assert set(referenced) <= set(columns), name
+    assert tables["sla_hourly"]["units"]["avg_e2e_latency_ms"] == "ms"
+
+
+def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
+    explorer_run, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    warehouse = data_dir / "warehouse.duckdb"
+    shutil.copy(explorer_run.data_dir / "warehouse.duckdb", warehouse)
+    settings = Settings.from_env(naap_env(data_dir))
+    marts = [m.name for m in public_marts()]
+    counts_sql = "select " + ", ".join(f'(select count(*) from "{m}") as "{m}"' for m in marts)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        old = con.execute(counts_sql).fetchone()
+    publish(settings)
+    server = Explorer(["serve"], data_dir, tmp_path / "serve.log", timeout_s=60)
+    seen: list[tuple] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for i in range(5000):
+                if stop.is_set():
+                    return
+                table = marts[i % len(marts)]
+                response = client.get(f"/naap/{table}.json", params={"_shape": "array", "_size": "5"})
+                if response.status_code != 200:
+                    failures.append(f"{table}: {response.status_code} {response.text[:200]}")
+                counts = client.get("/naap.json", params={"sql": counts_sql, "_shape": "array"})
+                if counts.status_code != 200:
+                    failures.append(f"counts: {counts.status_code} {counts.text[:200]}")
+                else:
+                    seen.append(tuple(counts.json()[0].values()))
+
+    reader = threading.Thread(target=read)
+    try:
+        reader.start()
+        for _ in range(3):
+            publish(settings)
+        # New data: one row fewer in every mart that has two or more.
+        with duckdb.connect(str(warehouse)) as con:
+            for mart in marts:
+                con.execute(
+                    f'delete from "{mart}" where rowid = (select min(rowid) from "{mart}") and (select count(*) from "{mart}") > 1'
+                )
+            new = con.execute(counts_sql).fetchone()
+        publish(settings)
+        time.sleep(0.5)
+        stop.set()
+        reader.join(timeout=60)
+        after = httpx.get(
+            server.url + "/naap.json", params={"sql": counts_sql, "_shape": "array"}, timeout=30
+        )
+    finally:
+        stop.set()
+        server.stop()
+    assert failures == []
+    assert len(seen) > 20, "the reader should have overlapped the publishes"
+    assert new != old
+    # Every read saw one whole publication, old or new, never a mix or a gap.
+    assert set(seen) <= {old, new}
+    assert tuple(after.json()[0].values()) == new

@@ -1,0 +1,184 @@
+"""`naap publish`: the marts in SQLite and in Parquet snapshots, checked against the warehouse."""
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import naap_env
+
+from ingest.mart_catalog import public_marts
+from ingest.publish import database_path, publish, snapshots_dir
+from ingest.publish_schema import PublishError
+from ingest.settings import Settings
+from ingest.snapshots import LATEST, MANIFEST, list_snapshots, sha256_of
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def _mart_counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {m.name: con.execute(f'select count(*) from "{m.name}"').fetchone()[0] for m in public_marts()}
+
+
+def _copy_warehouse(explorer_run, tmp_path: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copy(explorer_run.data_dir / "warehouse.duckdb", data_dir / "warehouse.duckdb")
+    return Settings.from_env(naap_env(data_dir))
+
+
+def test_every_mart_is_published_on_its_grain(explorer_run) -> None:
+    counts = _mart_counts(explorer_run.data_dir / "warehouse.duckdb")
+    assert counts["sla_hourly"] and counts["payments"], "the smoke day should fill the marts"
+    with sqlite3.connect(explorer_run.data_dir / "publish" / "naap.db") as db:
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+        for mart in public_marts():
+            assert db.execute(f'select count(*) from "{mart.name}"').fetchone()[0] == counts[mart.name], (
+                mart.name
+            )
+            pk = [
+                row[1]
+                for row in sorted(db.execute(f'pragma table_info("{mart.name}")'), key=lambda r: r[5])
+                if row[5]
+            ]
+            assert tuple(pk) == mart.grain, mart.name
+        indexed = {
+            row[0]
+            for row in db.execute("select tbl_name || '.' || name from sqlite_master where type = 'index'")
+        }
+        assert "sla_hourly.idx_sla_hourly_orchestrator_address_window_start" in indexed
+        assert "gpu_metrics_hourly.idx_gpu_metrics_hourly_gpu_id" in indexed
+        uri = db.execute(
+            "select orchestrator_uri from orchestrators where orchestrator_uri like '%live-a%'"
+        ).fetchone()[0]
+        found = db.execute(
+            "select orchestrators.orchestrator_uri from orchestrators_fts "
+            "join orchestrators on orchestrators.rowid = orchestrators_fts.rowid where orchestrators_fts match 'live'"
+        ).fetchall()
+        assert (uri,) in found
+
+
+def test_timestamps_are_iso_text_and_wei_amounts_exact(explorer_run) -> None:
+    with sqlite3.connect(explorer_run.data_dir / "publish" / "naap.db") as db:
+        hours = db.execute("select distinct typeof(window_start), window_start from sla_hourly").fetchall()
+        assert {kind for kind, _ in hours} == {"text"}
+        assert all(len(hour) == 19 and hour[10] == "T" for _, hour in hours)
+        wei = db.execute(
+            "select face_value_wei, face_value_wei_approx, typeof(face_value_wei) from payments"
+        ).fetchall()
+    with duckdb.connect(str(explorer_run.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        exact = {str(v) for (v,) in con.execute("select face_value_wei from payments").fetchall()}
+    assert {text for text, _, _ in wei} == exact
+    assert {kind for _, _, kind in wei} == {"text"}
+    assert all(approx == pytest.approx(int(text), rel=1e-15) for text, approx, _ in wei)
+
+
+def test_wide_integers_beyond_64_bits_and_timestamps_are_handled(explorer_run, tmp_path: Path) -> None:
+    settings = _copy_warehouse(explorer_run, tmp_path)
+    beyond_int64 = 2**64 + 12345  # 18446744073709563961 wei, about 18.4 ETH
+    with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
+        event_id = con.execute("select min(event_id) from payments").fetchone()[0]
+        con.execute("update payments set face_value_wei = ? where event_id = ?", [beyond_int64, event_id])
+        con.execute(
+            "alter table ingest_batches alter started_at type timestamptz using (started_at || 'Z')::timestamptz"
+        )
+    publish(settings)
+    with sqlite3.connect(database_path(settings)) as db:
+        text, approx = db.execute(
+            "select face_value_wei, face_value_wei_approx from payments where event_id = ?", [event_id]
+        ).fetchone()
+        started = db.execute("select started_at from ingest_batches").fetchone()[0]
+    assert (text, approx) == (str(beyond_int64), float(beyond_int64))
+    assert started[10] == "T" and len(started) == 26  # YYYY-MM-DDTHH:MM:SS.ffffff, UTC
+    parquet = snapshots_dir(settings) / LATEST / "payments.parquet"
+    [(value,)] = duckdb.sql(
+        f"select face_value_wei from '{parquet}' where event_id = '{event_id}'"
+    ).fetchall()
+    assert int(value) == beyond_int64
+
+    # A count that overflows 64 bits is refused, not rounded.
+    with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
+        con.execute("update sla_hourly set requested_sessions = ?", [beyond_int64])
+    with pytest.raises(PublishError, match="sla_hourly has an integer beyond 64 bits"):
+        publish(settings)
+
+
+def test_snapshot_manifest_checksums_verify_and_counts_equal_the_marts(explorer_run) -> None:
+    counts = _mart_counts(explorer_run.data_dir / "warehouse.duckdb")
+    root = explorer_run.data_dir / "publish" / "snapshots"
+    latest = root / LATEST
+    manifest = json.loads((latest / MANIFEST).read_text())
+    assert latest.resolve().name == manifest["snapshot"] == list_snapshots(root)[0]["snapshot"]
+    assert manifest["semantics_version"] == "naap-sla-v1"
+    assert {t["table"] for t in manifest["tables"]} == set(counts)
+    for table in manifest["tables"]:
+        path = latest / table["file"]
+        assert sha256_of(path) == table["sha256"], table["table"]
+        assert path.stat().st_size == table["bytes"]
+        assert table["rows"] == counts[table["table"]], table["table"]
+        [(parquet_rows,)] = duckdb.sql(f"select count(*) from '{path}'").fetchall()
+        assert parquet_rows == counts[table["table"]]
+        assert [c["name"] for c in table["columns"]] == [c.name for c in _mart(table["table"]).columns]
+    sla = next(t for t in manifest["tables"] if t["table"] == "sla_hourly")
+    assert sla["time_range"] == {"from": "2026-01-08T21:00:00", "to": "2026-01-08T22:00:00"}
+    # Some marts write their hours with a fraction (.000): the same hours.
+    assert {k: v[:19] for k, v in manifest["time_range"].items()} == sla["time_range"]
+
+
+def test_only_the_newest_snapshots_are_kept(explorer_run, tmp_path: Path) -> None:
+    settings = _copy_warehouse(explorer_run, tmp_path)
+    made = [publish(settings, keep=2).snapshot.name for _ in range(3)]
+    kept = [m["snapshot"] for m in list_snapshots(snapshots_dir(settings))]
+    assert kept == sorted(made[1:], reverse=True)
+    assert sorted(p.name for p in snapshots_dir(settings).iterdir()) == sorted([*made[1:], LATEST])
+    assert (snapshots_dir(settings) / LATEST).resolve().name == made[-1]
+
+
+def test_no_client_ip_in_any_published_byte(explorer_run) -> None:
+    files = [p for p in (explorer_run.data_dir / "lake" / "raw_events").rglob("*.parquet")]
+    ips = {
+        ip
+        for (ip,) in duckdb.sql(
+            "select coalesce(json_extract_string(data_json, '$.client_ip'), json_extract_string(data_json, '$.clientIP')) "
+            f"from read_parquet({[str(f) for f in files]})"
+        ).fetchall()
+        if ip
+    }
+    assert ips, "the simulated day should carry client IPs into the lake"
+    needles = [ip.encode() for ip in ips] + [b"client_ip", b"clientip"]
+    published = [
+        p for p in (explorer_run.data_dir / "publish").rglob("*") if p.is_file() and not p.is_symlink()
+    ]
+    assert any(p.suffix == ".parquet" for p in published) and any(p.name == "naap.db" for p in published)
+    for path in published:
+        contents = [path.read_bytes().lower()]
+        if path.suffix == ".parquet":
+            # Parquet pages are compressed: scan the decoded values too.
+            rows = duckdb.sql(f"select * from '{path}'").fetchall()
+            contents.append(repr(rows).lower().encode())
+        for content in contents:
+            for needle in needles:
+                assert needle not in content, f"{needle!r} in {path}"
+
+
+def test_publish_before_any_build_is_a_one_line_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "publish"],
+        env=naap_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"naap: error: there is no warehouse at {tmp_path / 'data' / 'warehouse.duckdb'}; run `naap build` first"
+    ]
+
+
+def _mart(name: str):
+    return next(m for m in public_marts() if m.name == name)
