@@ -26,7 +26,9 @@ MICRO_BATCH_SHARE = 5 / (24 * 60)  # five minutes of a simulated day
 
 def naap(env: dict[str, str], *args: str) -> tuple[float, str]:
     t0 = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "ingest.cli", *args], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", *args], env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise SystemExit(f"naap {' '.join(args)} failed:\n{result.stderr[-2000:]}")
     return time.perf_counter() - t0, result.stdout
@@ -71,9 +73,13 @@ def main() -> None:
         print(f"{events:,} events (micro-batch {f['micro_batch_events']:,.0f}):")
         print(f"  full build            {f['full_build_s']:7.1f} s  ({events / f['full_build_s']:,.0f} ev/s)")
         print(f"  incremental build     {f['incremental_build_s']:7.1f} s")
-        print(f"  full refresh (ref.)   {f['full_refresh_s']:7.1f} s  ({events / f['full_refresh_s']:,.0f} ev/s)")
+        print(
+            f"  full refresh (ref.)   {f['full_refresh_s']:7.1f} s  ({events / f['full_refresh_s']:,.0f} ev/s)"
+        )
         print(f"  ratio incremental / full refresh   {f['incremental_build_s'] / f['full_refresh_s']:.3f}")
-        print(f"  ingest: history {f['ingest_history_s']:.1f} s, micro-batch {f['ingest_micro_batch_s']:.1f} s")
+        print(
+            f"  ingest: history {f['ingest_history_s']:.1f} s, micro-batch {f['ingest_micro_batch_s']:.1f} s"
+        )
 
 
 if __name__ == "__main__":
