@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 INSTANCE_SETTINGS = Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml"
 
-# Every asset but the lake's: a backfill recomputes from what was ingested.
-BACKFILL_SELECTION = "group:staging or group:intermediate or group:marts"
+# Every asset but the lake's: a backfill recomputes from what was ingested, then publishes.
+BACKFILL_SELECTION = "group:staging or group:intermediate or group:marts or group:publication"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,12 +1,18 @@
-"""Python data-quality checks on the lake (dbt tests arrive as checks of their own)."""
+"""Python data-quality checks on the lake and the publication (dbt tests arrive as checks of their own)."""
 
 import os
+import sqlite3
+from contextlib import closing
 
 import dagster as dg
 import duckdb
 
+from ingest.dbt_build import warehouse_path
 from ingest.lake_views import create_lake_views
+from ingest.mart_catalog import public_marts
+from ingest.publish import database_path
 from orchestration.assets.lake import LAKE_KEYS
+from orchestration.assets.publication import PUBLICATION_KEYS
 from orchestration.resources import WarehouseResource
 
 DEFAULT_MAX_QUARANTINE_RATE = 0.05
@@ -67,4 +73,24 @@ def newest_event_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         # A stale feed is a warning: the warehouse is still right about what it has.
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"newest_event": str(newest), "age_minutes": age_minutes or 0.0, "limit_minutes": limit},
+    )
+
+
+@dg.asset_check(
+    asset=PUBLICATION_KEYS["explorer_db"],
+    description="Every published table has exactly the rows of its mart in the warehouse",
+)
+def published_rows_match_marts(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    settings = warehouse.settings()
+    with duckdb.connect(str(warehouse_path(settings)), read_only=True) as duck:
+        marts = {
+            m.name: duck.execute(f'select count(*) from main."{m.name}"').fetchone()[0]
+            for m in public_marts()
+        }
+    with closing(sqlite3.connect(f"file:{database_path(settings)}?mode=ro", uri=True)) as lite:
+        published = {name: lite.execute(f'select count(*) from "{name}"').fetchone()[0] for name in marts}
+    mismatched = {name: [marts[name], published[name]] for name in marts if marts[name] != published[name]}
+    return dg.AssetCheckResult(
+        passed=not mismatched,
+        metadata={"tables": len(marts), "mismatched": dg.MetadataValue.json(mismatched)},
     )

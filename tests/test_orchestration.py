@@ -46,6 +46,7 @@ def test_lineage_runs_from_the_lake_through_staging_to_the_marts(defs) -> None:
 
     graph = defs.resolve_asset_graph()
     chain = [
+        dg.AssetKey(["publication", "explorer_db"]),
         dg.AssetKey(["ingest_batches"]),
         dg.AssetKey(["int_ingest_batches_summarised"]),
         dg.AssetKey(["stg_lake__ingest_batches"]),
@@ -104,6 +105,8 @@ def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
     assert checks["batches_reconcile"] and checks["quarantine_rate"]
     assert checks["unique_ingest_batches_batch_id"]  # dbt tests arrive as checks too
     assert not checks["newest_event_fresh"]  # the capture is from January: a warning, not a failure
+    assert checks["published_rows_match_marts"]
+    assert (env.data_dir / "publish" / "naap.db").exists()
     warehouse = env.data_dir / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select sum(consumed) from ingest_batches").fetchone()[0] == 65
