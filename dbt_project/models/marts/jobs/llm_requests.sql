@@ -9,7 +9,7 @@ published as (
         org,
         request_id,
         event_id,
-        {{ iso_utc("date_trunc('hour', event_ts)") }} as window_start,
+        {{ iso_window("date_trunc('hour', event_ts)") }} as window_start,
         coalesce({{ normalized_address('gateway') }}, '') as gateway,
         event_subtype,
         model_id,

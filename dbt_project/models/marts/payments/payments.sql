@@ -9,7 +9,7 @@ published as (
         event_id,
         org,
         {{ iso_utc('event_ts') }} as paid_at,
-        {{ iso_utc("date_trunc('hour', event_ts)") }} as window_start,
+        {{ iso_window("date_trunc('hour', event_ts)") }} as window_start,
         coalesce({{ normalized_address('gateway') }}, '') as gateway,
 
         -- session link
