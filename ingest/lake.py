@@ -21,7 +21,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -85,30 +85,52 @@ def new_batch_id(after: str | None, now: datetime | None = None) -> str:
 
 @dataclass
 class Positions:
-    """Next offset to consume per topic-partition, as the committed manifests say."""
+    """Next offset to consume per topic-partition, as the committed manifests say.
+
+    A topic deleted and created again restarts its offsets at 0, so offsets are
+    only comparable within one incarnation of a topic: its Kafka topic id.
+    """
 
     offsets: dict[TopicPartitionKey, int]
     last_batch_id: str | None
+    topic_ids: dict[str, str] = field(default_factory=dict)
 
     def apply(self, manifest: dict) -> None:
         for part in manifest["partitions"]:
             key = (part["topic"], part["partition"])
+            topic_id = part.get("topic_id")
+            if topic_id and self.is_recreated(part["topic"], topic_id):
+                self.offsets = {k: o for k, o in self.offsets.items() if k[0] != part["topic"]}
+            if topic_id:
+                self.topic_ids[part["topic"]] = topic_id
             self.offsets[key] = max(self.offsets.get(key, 0), part["next_offset"])
         if self.last_batch_id is None or manifest["batch_id"] > self.last_batch_id:
             self.last_batch_id = manifest["batch_id"]
+
+    def is_recreated(self, topic: str, topic_id: str | None) -> bool:
+        """Whether the lake's offsets of `topic` belong to an earlier incarnation than `topic_id`."""
+        recorded = self.topic_ids.get(topic)
+        return bool(recorded and topic_id and recorded != topic_id)
+
+    def next_offset(self, key: TopicPartitionKey, topic_id: str | None) -> int | None:
+        """Where the lake left this partition of this incarnation of its topic; None if nowhere."""
+        if self.is_recreated(key[0], topic_id):
+            return None
+        return self.offsets.get(key)
 
     def to_json(self) -> str:
         return json.dumps(
             {
                 "last_batch_id": self.last_batch_id,
                 "offsets": [[t, p, o] for (t, p), o in sorted(self.offsets.items())],
+                "topic_ids": self.topic_ids,
             }
         )
 
     @classmethod
     def from_json(cls, text: str) -> Positions:
         data = json.loads(text)
-        return cls({(t, p): o for t, p, o in data["offsets"]}, data["last_batch_id"])
+        return cls({(t, p): o for t, p, o in data["offsets"]}, data["last_batch_id"], data["topic_ids"])
 
 
 class Lake:

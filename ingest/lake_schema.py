@@ -29,6 +29,7 @@ QUARANTINE = pa.schema([*RAW_EVENTS, ("reason", pa.string()), ("raw_text", pa.st
 PARTITION_RANGE = pa.struct(
     [
         ("topic", pa.string()),
+        ("topic_id", pa.string()),  # the topic's incarnation (Kafka topic id), null if the broker has none
         ("partition", pa.int32()),
         ("org", pa.string()),
         ("first_offset", pa.int64()),

@@ -22,7 +22,7 @@ from kafka.structs import OffsetAndMetadata
 
 from ingest import classify
 from ingest.faults import crash_point
-from ingest.kafka_clients import make_consumer
+from ingest.kafka_clients import make_consumer, topic_ids
 from ingest.lake import Lake, Positions, TopicPartitionKey, new_batch_id
 from ingest.message_chunk import MessageChunk
 from ingest.settings import Settings
@@ -150,6 +150,7 @@ class BatchRunner:
         self.partitions = {key: TopicPartition(*key) for key in keys}
         self.targets: dict[TopicPartitionKey, int] = {}
         self.next_offset: dict[TopicPartitionKey, int] = {}
+        self.topic_ids: dict[str, str] = {}
         self.watermark_known: set[TopicPartitionKey] = set()
         # Workers of a parallel drain share the two cores; one DuckDB thread each.
         self.duckdb = classify.connect(threads=1 if worker else None)
@@ -173,8 +174,16 @@ class BatchRunner:
             return
         beginnings = self.consumer.beginning_offsets(tps)
         ends = self.consumer.end_offsets(tps)
+        self.topic_ids = topic_ids(self.consumer, {topic for topic, _ in self.partitions})
+        for topic, topic_id in sorted(self.topic_ids.items()):
+            if self.positions.is_recreated(topic, topic_id):
+                self.result.warnings.append(
+                    f"{topic} was recreated (topic id {self.positions.topic_ids[topic]} is now {topic_id}); "
+                    "reading the new topic from its beginning"
+                )
         for key, tp in self.partitions.items():
-            start = self.positions.offsets.get(key, beginnings[tp])
+            start = self.positions.next_offset(key, self.topic_ids.get(key[0]))
+            start = beginnings[tp] if start is None else start
             if start < beginnings[tp]:
                 self.result.warnings.append(
                     f"{key[0]}[{key[1]}]: offsets {start}..{beginnings[tp] - 1} were deleted by "
@@ -202,7 +211,8 @@ class BatchRunner:
             if self.next_offset[key] > self.targets[key]:
                 self.result.warnings.append(
                     f"{key[0]}[{key[1]}]: the lake holds offsets up to {self.next_offset[key] - 1} but the "
-                    f"topic ends at {self.targets[key]}; was it recreated? Nothing consumed from it"
+                    f"topic ends at {self.targets[key]} and its broker reports no topic id to tell whether it "
+                    "was recreated; nothing consumed from it"
                 )
                 self.targets[key] = self.next_offset[key]
 
@@ -287,6 +297,7 @@ class BatchRunner:
             "partitions": [
                 {
                     "topic": key[0],
+                    "topic_id": self.topic_ids.get(key[0]),
                     "partition": key[1],
                     "org": self.settings.org_for(key[0]),
                     "first_offset": first_offsets.get(key),

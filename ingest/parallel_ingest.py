@@ -17,7 +17,7 @@ import traceback
 
 from kafka import KafkaConsumer, TopicPartition
 
-from ingest.kafka_clients import make_consumer
+from ingest.kafka_clients import make_consumer, topic_ids
 from ingest.lake import Lake, Positions, TopicPartitionKey
 from ingest.micro_batch import BatchRunner, IngestResult, ProgressCallback
 from ingest.settings import Settings
@@ -40,8 +40,9 @@ def plan_workers(
     tps = [TopicPartition(*key) for key in keys]
     beginnings = consumer.beginning_offsets(tps)
     ends = consumer.end_offsets(tps)
+    ids = topic_ids(consumer, {topic for topic, _ in keys})
     lag = {
-        key: ends[tp] - max(positions.offsets.get(key, 0), beginnings[tp])
+        key: ends[tp] - max(positions.next_offset(key, ids.get(key[0])) or 0, beginnings[tp])
         for key, tp in zip(keys, tps, strict=True)
     }
     if sum(max(v, 0) for v in lag.values()) < PARALLEL_MIN_LAG:

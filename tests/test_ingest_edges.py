@@ -114,3 +114,25 @@ def test_a_second_run_consumes_only_new_messages(workspace) -> None:
     assert "15 consumed" in second.stdout
     offsets = workspace.lake_rows(columns='partition, "offset"')
     assert len(offsets) == len(set(offsets)) == 45
+
+
+def test_a_recreated_topic_is_read_from_its_beginning_even_when_it_outgrew_the_old_one(workspace) -> None:
+    topic = workspace.topics[1]
+    _produce(workspace, topic, [_envelope(n) for n in range(2)])
+    workspace.naap("ingest", "--once")
+    workspace.broker.delete_topics([topic])
+    workspace.broker.create_topics([topic], partitions=1)
+    # More messages than the old incarnation had: offsets alone cannot tell it was recreated.
+    _produce(workspace, topic, [_envelope(n) for n in range(100, 105)])
+    result = workspace.naap("ingest", "--once")
+    assert f"ingest: warning: {topic} was recreated" in result.stdout
+    assert sorted(workspace.lake_rows(columns="event_id")) == [
+        (f"id-{n}",) for n in (0, 1, 100, 101, 102, 103, 104)
+    ]
+    incarnations = {
+        p["topic_id"] for b in workspace.batches() for p in b["partitions"] if p["topic"] == topic
+    }
+    assert len(incarnations) == 2 and None not in incarnations
+
+    again = workspace.naap("ingest", "--once")
+    assert "0 consumed" in again.stdout and "was recreated" not in again.stdout
