@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--start", type=parse_day, help="first UTC day (YYYY-MM-DD) to recompute")
     build.add_argument("--end", type=parse_day, help="last UTC day (YYYY-MM-DD, inclusive) to recompute")
+    build.add_argument(
+        "--test-all",
+        action="store_true",
+        help="run the data tests on every row, not only the recomputed ones",
+    )
     build.set_defaults(handler=cmd_build)
 
     backfill = verbs.add_parser("backfill", help="recompute a range of days through Dagster (one run)")
@@ -227,7 +232,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     days = day_range(args.start, args.end)
     if days and args.full_refresh:
         raise SettingsError("--full-refresh recomputes every day; drop --start/--end")
-    result = build(settings, full_refresh=args.full_refresh, select=args.select, days=days)
+    result = build(settings, args.full_refresh, args.select, days, args.test_all)
     console.print_build(result, settings)
     return 0
 

@@ -50,11 +50,13 @@ def build(
     full_refresh: bool = False,
     select: list[str] | None = None,
     days: tuple[date, date] | None = None,
+    test_all: bool = False,
 ) -> BuildResult:
     """Refresh the lake views, run `dbt build`, and count the rows of every mart built.
 
     `days` (first, last; inclusive) forces every session, hour and staged event of
-    those UTC days to be recomputed on top of what the new batches touch.
+    those UTC days to be recomputed on top of what the new batches touch. Data
+    tests check the rows the build recomputed, or every row with `test_all`.
     """
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -71,10 +73,7 @@ def build(
     ]  # fmt: skip
     if full_refresh:
         args.append("--full-refresh")
-    if days:
-        first, last = days
-        build_range = {"range_start": first.isoformat(), "range_end": (last + timedelta(days=1)).isoformat()}
-        args += ["--vars", json.dumps(build_range)]
+    args += ["--vars", json.dumps(build_vars(days, test_all))]
     if select:
         # A partial build runs only the tests whose every input it builds: a test
         # comparing two marts must not fail because one of them was not selected.
@@ -105,6 +104,15 @@ def build(
     if result.failures:
         raise BuildError(f"{len(result.failures)} dbt node(s) failed: " + "; ".join(result.failures))
     return result
+
+
+def build_vars(days: tuple[date, date] | None, test_all: bool) -> dict[str, str]:
+    """The dbt vars of a build: which days to recompute, which rows to test."""
+    build_vars = {"test_scope": "all" if test_all else "built"}
+    if days:
+        first, last = days
+        build_vars |= {"range_start": first.isoformat(), "range_end": (last + timedelta(days=1)).isoformat()}
+    return build_vars
 
 
 def dbt_executable() -> str:

@@ -10,8 +10,10 @@ from orchestration.jobs import close_day_job, micro_batch_job
 DEFAULT_MICROBATCH_CRON = "*/5 * * * *"
 CLOSE_DAY_CRON = "30 0 * * *"  # half an hour into the UTC day: yesterday's stragglers are in
 
-# A micro-batch builds what its batches touched, not the whole of today.
-INCREMENTAL_RUN_CONFIG = {"ops": {"warehouse_models": {"config": {"recompute_days": False}}}}
+# A micro-batch builds and tests what its batches touched, not the whole of today.
+INCREMENTAL_RUN_CONFIG = {
+    "ops": {"warehouse_models": {"config": {"recompute_days": False, "test_all": False}}}
+}
 
 
 @dg.schedule(

@@ -105,3 +105,19 @@ def test_bad_build_ranges_are_one_line_errors(workspace, args: tuple[str, ...], 
     result = workspace.naap("build", *args, check=False)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_data_tests_read_the_recomputed_rows_unless_asked_for_all(micro_batched) -> None:
+    workspace, _, _, _ = micro_batched
+    warehouse = workspace.data_dir / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into sla_hourly select * from sla_hourly limit 1")
+    try:
+        assert (
+            "test pass" in workspace.naap("build").stdout
+        )  # nothing recomputed: the old duplicate is not read
+        result = workspace.naap("build", "--test-all", check=False)
+        assert result.returncode == 2
+        assert "unique_combination_of_columns_sla_hourly" in result.stderr
+    finally:
+        workspace.naap("build", "--start", "2026-01-08", "--end", "2026-01-09")

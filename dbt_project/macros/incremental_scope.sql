@@ -114,3 +114,22 @@
         and {{ iso_window(column) }} in (select window_start from {{ scope }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Data tests of a generic kind read the model through this macro. With var
+    `test_scope: built` (`naap build` and micro-batches), a model that stamps
+    `built_at` is tested on the rows this run recomputed, so a build's tests cost
+    what the build touched; the daily close and `--test-all` test every row. -#}
+{% macro duckdb__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set clauses = [where] if where else [] -%}
+    {%- if var('test_scope', 'all') == 'built' and execute -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- if 'built_at' in columns -%}
+            {%- do clauses.append('built_at = ' ~ build_stamp()) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if clauses -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ clauses | join(' and ') ~ ') dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
