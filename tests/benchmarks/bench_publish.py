@@ -3,7 +3,7 @@
 Builds DAYS simulated network days (tests/benchmarks/history.py), publishes them into an empty
 publish dir (the first publish), then REPEATS times: one 5-minute micro-batch (ingest and
 incremental build) and a publish, with a full publish of the same warehouse right after it as the
-reference. Prints wall times, bytes written (the process's write() bytes: SQLite pages, WAL and
+reference (`naap publish --full`). Prints wall times, bytes written (the process's write() bytes: SQLite pages, WAL and
 the Parquet snapshot) and the tables each publish rewrote, then the medians and ratios. The data
 dir is left for bench_explorer.py (`--data-dir`).
 
@@ -40,9 +40,9 @@ def written_bytes() -> int:
     return int(io["wchar"])
 
 
-def measured_publish(settings: Settings) -> Cost:
+def measured_publish(settings: Settings, full: bool = False) -> Cost:
     before = written_bytes()
-    result = publish(settings)
+    result = publish(settings, full=full)
     return Cost(result.elapsed_s, written_bytes() - before, result)
 
 
@@ -50,7 +50,8 @@ def describe(label: str, cost: Cost) -> None:
     result = cost.result
     print(
         f"  {label:<28} {cost.seconds:6.2f} s  {cost.written / 1e6:8.1f} MB written  "
-        f"naap.db {result.database_bytes / 1e6:.1f} MB, snapshot {result.snapshot_bytes / 1e6:.1f} MB",
+        f"naap.db {result.database_bytes / 1e6:.1f} MB, snapshot {result.snapshot_bytes / 1e6:.1f} MB; "
+        f"{sum(result.rows_written.values()):,} rows written, {len(result.rewritten)} tables rewritten whole",
         flush=True,
     )
 
@@ -89,7 +90,7 @@ def main() -> int:
             print(f"micro-batch: {events:,} events, ingest {ingest_s:.1f} s, build {build_s:.1f} s ({scope})")
             after_batch.append(measured_publish(settings))
             describe("publish after the batch", after_batch[-1])
-            full.append(measured_publish(settings))
+            full.append(measured_publish(settings, full=True))
             describe("full publish (reference)", full[-1])
     incremental_s = statistics.median(c.seconds for c in after_batch)
     full_s = statistics.median(c.seconds for c in full)
