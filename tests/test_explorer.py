@@ -88,6 +88,25 @@ def test_every_canned_query_answers_with_data(explorer_run) -> None:
     assert {c["value"] for c in components if c["component"] == "sla_score"} == scores
 
 
+def test_the_overview_and_the_sla_report_never_read_a_whole_hourly_table(explorer_run) -> None:
+    """Their cost must not grow with history: each reads its hours through an index."""
+    queries = {name: QUERIES[name]["sql"] for name in ("network_overview_24h", "orchestrator_sla_report")}
+    queries |= {slug: chart["query"] for slug, chart in DASHBOARDS["network-overview"]["charts"].items()}
+    params = {"address": "0xabc", "since": "2026-01-01", "until": ""}
+    with _db(explorer_run) as db:
+        hourly = {
+            name
+            for (name,) in db.execute(
+                "select m.name from sqlite_master m, pragma_table_info(m.name) c "
+                "where m.type = 'table' and c.name = 'window_start'"
+            )
+        }
+        for name, sql in queries.items():
+            plan = [step for *_, step in db.execute(f"explain query plan {sql}", params)]
+            scans = [step for step in plan if step.startswith("SCAN ") and step.split(" ")[1] in hourly]
+            assert scans == [], (name, plan)
+
+
 def test_write_statements_are_refused(explorer_run) -> None:
     with _db(explorer_run) as db:
         before = db.execute("select count(*) from sla_hourly").fetchone()[0]
