@@ -316,6 +316,8 @@ def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
     server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60)
     try:
         seen, failures = _read_while(server, signature_sql, lambda: results.append(publish(settings)))
+        # The reader's repeated signature came from the explorer's cache, which the publish renewed.
+        again = [_get(server, "/naap.json", sql=signature_sql, _shape="array") for _ in range(2)]
     finally:
         server.stop()
     [result] = results
@@ -327,3 +329,5 @@ def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
     assert seen and new != old
     assert set(seen) <= {old, new}
     assert seen[-1] == new
+    assert [tuple(r.json()[0].values()) for r in again] == [new, new]
+    assert again[-1].headers["x-naap-cache"] == "hit"

@@ -8,8 +8,10 @@ C connections, each C worker issuing its next request as soon as its last one an
 - the network-overview dashboard's chart queries, sent as the dashboard sends them
   (`/naap.json?sql=...&_shape=objects`);
 - `/-/versions.json`, Datasette's cheapest JSON answer, as the floor measured in the same run.
-Rounds interleave the queries and concurrencies; each figure is the median over rounds of that
-round's p50 or p95 (client-side, loopback). Then screenshots the dashboard with Debian's Chromium.
+Each round sends them all with `Cache-Control: no-cache` (rendered by Datasette every time),
+then as plain repeated requests (answered by the explorer's cache until the next publish), at each
+concurrency; each figure is the median over rounds of that round's p50 or p95 (client-side,
+loopback). Then screenshots the dashboard with Debian's Chromium.
 
     python tests/benchmarks/bench_explorer.py [--data-dir DIR] [--days 7] [--scale 0.5] [--rounds 3]
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import statistics
 import sys
@@ -47,6 +50,9 @@ from ingest.settings import Settings  # noqa: E402
 DASHBOARD = "network-overview"
 FLOOR = "floor: /-/versions.json"
 CONCURRENCIES = (1, 10)
+# Every request rendered by Datasette, then the same requests as clients repeat them, which the
+# explorer's cache answers until the next publish (ingest/explorer.py).
+MODES = {"afresh (Cache-Control: no-cache)": {"cache-control": "no-cache"}, "repeated (explorer cache)": {}}
 
 
 def chart_paths() -> dict[str, str]:
@@ -86,7 +92,7 @@ def request_sets(database: Path) -> dict[str, list[str]]:
 
 
 async def load(
-    client: httpx.AsyncClient, paths: list[str], concurrency: int, total: int
+    client: httpx.AsyncClient, paths: list[str], concurrency: int, total: int, headers: dict[str, str]
 ) -> list[tuple[str, float]]:
     """`total` requests over `concurrency` connections, cycling through `paths`; (path, ms) each."""
     latencies: list[tuple[str, float]] = []
@@ -95,7 +101,7 @@ async def load(
         for n in range(first, total, concurrency):
             path = paths[n % len(paths)]
             started = time.perf_counter()
-            response = await client.get(path)
+            response = await client.get(path, headers=headers)
             latencies.append((path, (time.perf_counter() - started) * 1000))
             response.raise_for_status()
 
@@ -103,39 +109,50 @@ async def load(
     return latencies
 
 
+def cpu_ms(pid: int) -> float:
+    """User and system CPU the process has used so far (Linux /proc, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def p50_p95(latencies: list[float]) -> tuple[float, float]:
     return statistics.median(latencies), statistics.quantiles(latencies, n=20)[-1]
 
 
-Figures = dict[tuple[str, int], tuple[float, float]]
+Figures = dict[tuple[str, int, str], tuple[float, ...]]
 
 
 async def measure(
-    url: str, sets: dict[str, list[str]], rounds: int, requests: int
+    server: Explorer, sets: dict[str, list[str]], rounds: int, requests: int
 ) -> tuple[Figures, Figures]:
-    """Per (label, concurrency) and per (path, concurrency): the medians over rounds of p50 and p95."""
-    by_label: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
-    by_path: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+    """Per (label or path, concurrency, mode): the medians over rounds of p50 and p95 (and, per label,
+    of the server's CPU per request)."""
+    by_label: dict[tuple[str, int, str], list[tuple[float, ...]]] = defaultdict(list)
+    by_path: dict[tuple[str, int, str], list[tuple[float, float]]] = defaultdict(list)
     limits = httpx.Limits(max_connections=max(CONCURRENCIES), max_keepalive_connections=max(CONCURRENCIES))
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
         for paths in sets.values():
             for path in paths:  # warm-up: Datasette's start-up hooks, SQLite's page cache
                 (await client.get(path)).raise_for_status()
         for _ in range(rounds):
-            for concurrency in CONCURRENCIES:
-                for label, paths in sets.items():
-                    latencies = await load(client, paths, concurrency, requests)
-                    by_label[label, concurrency].append(p50_p95([ms for _, ms in latencies]))
-                    for path in paths:
-                        by_path[path, concurrency].append(p50_p95([ms for p, ms in latencies if p == path]))
+            for mode, headers in MODES.items():
+                for concurrency in CONCURRENCIES:
+                    for label, paths in sets.items():
+                        cpu_before = cpu_ms(server.process.pid)
+                        latencies = await load(client, paths, concurrency, requests, headers)
+                        cpu = (cpu_ms(server.process.pid) - cpu_before) / requests
+                        by_label[label, concurrency, mode].append(
+                            (*p50_p95([ms for _, ms in latencies]), cpu)
+                        )
+                        for path in paths:
+                            by_path[path, concurrency, mode].append(
+                                p50_p95([ms for p, ms in latencies if p == path])
+                            )
     return _medians(by_label), _medians(by_path)
 
 
-def _medians(runs: dict[tuple[str, int], list[tuple[float, float]]]) -> Figures:
-    return {
-        key: (statistics.median(p50 for p50, _ in values), statistics.median(p95 for _, p95 in values))
-        for key, values in runs.items()
-    }
+def _medians(runs: dict[tuple[str, int, str], list[tuple[float, ...]]]) -> Figures:
+    return {key: tuple(map(statistics.median, zip(*values, strict=True))) for key, values in runs.items()}
 
 
 def describe_history(database: Path) -> None:
@@ -173,9 +190,10 @@ def screenshot(url: str) -> None:
     print(f"screenshot: {shot}")
 
 
-def _row(figures: Figures, key: str, floors: Figures) -> str:
+def _row(figures: Figures, key: str, mode: str, floors: Figures) -> str:
     return "".join(
-        f"{figures[key, c][0]:>10.1f}{figures[key, c][1]:>8.1f}{figures[key, c][1] / floors[FLOOR, c][1]:>6.1f}"
+        f"{figures[key, c, mode][0]:>10.1f}{figures[key, c, mode][1]:>8.1f}"
+        f"{figures[key, c, mode][1] / floors[FLOOR, c, mode][1]:>6.1f}"
         for c in CONCURRENCIES
     )
 
@@ -198,20 +216,24 @@ def main() -> int:
     sets = request_sets(database)
     server = Explorer(["serve"], data_dir, data_dir / "bench-serve.log", timeout_s=60)
     try:
-        figures, per_path = asyncio.run(measure(server.url, sets, args.rounds, args.requests))
+        figures, per_path = asyncio.run(measure(server, sets, args.rounds, args.requests))
         screenshot(server.url)
     finally:
         server.stop()
     print(
-        f"median of {args.rounds} rounds of {args.requests} requests (ms, client-side; x: p95 / floor p95):"
+        f"median of {args.rounds} rounds of {args.requests} requests (ms, client-side; x: p95 / floor p95; "
+        "cpuC: the server's CPU ms per request at C connections):"
     )
     header = "".join(f"{f'c={c} p50':>10}{'p95':>8}{'x':>6}" for c in CONCURRENCIES)
-    print(f"  {'':<42}{header}")
-    for label in sets:
-        print(f"  {label:<42}" + _row(figures, label, figures))
-    print(f"  {DASHBOARD} charts, each:")
-    for slug, path in chart_paths().items():
-        print(f"    {slug:<40}" + _row(per_path, path, figures))
+    header += "".join(f"{f'cpu{c}':>6}" for c in CONCURRENCIES)
+    for mode in MODES:
+        print(f"  {mode:<42}{header}")
+        for label in sets:
+            cpu = "".join(f"{figures[label, c, mode][2]:>6.1f}" for c in CONCURRENCIES)
+            print(f"    {label:<40}" + _row(figures, label, mode, figures) + cpu)
+        print(f"    {DASHBOARD} charts, each:")
+        for slug, path in chart_paths().items():
+            print(f"      {slug:<38}" + _row(per_path, path, mode, figures))
     print(f"data dir: {data_dir}")
     return 0
 
