@@ -10,8 +10,8 @@ A micro-batch changes a few hundred rows of nearly every mart, so rewriting whol
 cost what the whole history weighs, every five minutes. When the database still holds the
 publication of the newest snapshot (its `user_version` is the version that snapshot was published
 with), each table is brought up to date from its difference with that snapshot's Parquet file:
-the mart's rows that are not in the snapshot are upserted on the grain, and the grains that left
-the mart are deleted. A table is rewritten whole when there is no such snapshot, when its columns
+the grains of the mart's rows that are not in the snapshot and those that left the mart are
+deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is no such snapshot, when its columns
 or indexes changed, or when a large share of its rows changed.
 """
 
@@ -159,7 +159,7 @@ def _rewrite(
     table.create(
         {c.name: c.sqlite_type for c in columns}, pk=mart.grain[0] if len(mart.grain) == 1 else mart.grain
     )
-    count = _insert(db, mart, names, duck.execute(sqlite_select(mart, columns)), "insert")
+    count = _insert(db, mart, names, duck.execute(sqlite_select(mart, columns)))
     for index in _filter_indexes(mart, names):
         table.create_index(index)
     if mart.name in FULL_TEXT:
@@ -196,8 +196,12 @@ def _apply_difference(
     if changed.num_rows + len(gone) > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
         return None
     quoted = quote_identifier(mart.name)
+    # Deleted then inserted rather than INSERT OR REPLACE: a grain may hold a NULL (request_demand_hourly's
+    # capability_id), and SQLite's primary key treats NULLs as distinct, so a replace would add a row.
+    changed_keys = list(zip(*(column.to_pylist() for column in changed.columns), strict=True))
     db.conn.executemany(
-        f"delete from {quoted} where " + " and ".join(f"{quote_identifier(g)} is ?" for g in mart.grain), gone
+        f"delete from {quoted} where " + " and ".join(f"{quote_identifier(g)} is ?" for g in mart.grain),
+        [*gone, *changed_keys],
     )
     # The changed grains are in the snapshot's form; the mart's rows are matched in that form too.
     expressions = parquet_expressions(mart, types)
@@ -210,15 +214,15 @@ def _apply_difference(
         cursor = duck.execute(
             sqlite_select(mart, columns, f"exists (select 1 from changed_grains where {match})")
         )
-        upserted = _insert(db, mart, names, cursor, "insert or replace")
+        inserted = _insert(db, mart, names, cursor)
     finally:
         duck.unregister("changed_grains")
     (published,) = db.execute(f"select count(*) from {quoted}").fetchone()
-    if published != rows or upserted != changed.num_rows:
+    if published != rows or inserted != changed.num_rows:
         return None  # not what the snapshot promised (the file was edited?): the caller rewrites it whole
-    if mart.name in FULL_TEXT and (upserted or gone):
+    if mart.name in FULL_TEXT and (inserted or gone):
         table.rebuild_fts()  # the full-text index has no triggers; rebuilt from the table
-    return TableExport(rows, upserted + len(gone), whole=False)
+    return TableExport(rows, inserted + len(gone), whole=False)
 
 
 def _shape(duck: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]]:
@@ -226,11 +230,11 @@ def _shape(duck: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]
 
 
 def _insert(
-    db: sqlite_utils.Database, mart: Mart, names: list[str], cursor: duckdb.DuckDBPyConnection, verb: str
+    db: sqlite_utils.Database, mart: Mart, names: list[str], cursor: duckdb.DuckDBPyConnection
 ) -> int:
     # DuckDB's tuples already have SQLite's types, so they go straight to executemany: sqlite-utils'
     # insert_all would rebuild each row as a dict and inspect every value (5x slower on a network day).
-    statement = f"{verb} into {quote_identifier(mart.name)} values ({', '.join('?' * len(names))})"
+    statement = f"insert into {quote_identifier(mart.name)} values ({', '.join('?' * len(names))})"
     count = 0
     for batch in iter(lambda: cursor.fetchmany(FETCH_ROWS), []):
         db.conn.executemany(statement, batch)

@@ -167,6 +167,12 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
             "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start) "
             "from sla_hourly limit 1"
         )
+        # A grain with a NULL in it (SQLite's primary key treats NULLs as distinct).
+        [(nulls,)] = con.execute(
+            "update request_demand_hourly set job_count = job_count + 1 "
+            "where rowid = (select min(rowid) from request_demand_hourly where capability_id is null)"
+        ).fetchall()
+        assert nulls == 1, "the smoke day should have a request hour with no capability id"
         address = con.execute("select min(orchestrator_address) from orchestrators").fetchall()[0][0]
         con.execute(
             "update orchestrators set orchestrator_uri = 'https://renamed.example:8935' "
@@ -175,7 +181,11 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
         )
     changed = publish(settings)
     assert changed.rewritten == []
-    assert {name: n for name, n in changed.rows_written.items() if n} == {"sla_hourly": 3, "orchestrators": 1}
+    assert {name: n for name, n in changed.rows_written.items() if n} == {
+        "sla_hourly": 3,
+        "request_demand_hourly": 1,
+        "orchestrators": 1,
+    }
     assert changed.table_rows == _mart_counts(settings.data_dir / "warehouse.duckdb")
     with sqlite3.connect(database_path(settings)) as db:
         found = db.execute(
