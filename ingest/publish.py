@@ -27,7 +27,7 @@ DATABASE_NAME = "naap"
 @dataclass
 class PublishResult:
     table_rows: dict[str, int] = field(default_factory=dict)
-    rows_written: dict[str, int] = field(default_factory=dict)  # inserted, replaced or deleted
+    rows_written: dict[str, int] = field(default_factory=dict)  # inserted or deleted
     rewritten: list[str] = field(default_factory=list)  # tables dropped and loaded again
     database: Path = Path()
     database_bytes: int = 0

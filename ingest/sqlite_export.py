@@ -64,7 +64,7 @@ class Baseline:
 @dataclass(frozen=True)
 class TableExport:
     rows: int  # in the table once published
-    written: int  # rows inserted, replaced or deleted
+    written: int  # rows inserted or deleted (a changed row counts once)
     whole: bool  # dropped and loaded again rather than updated from its difference
 
 
@@ -175,7 +175,7 @@ def _apply_difference(
     columns: list[PublishedColumn],
     snapshot_file: Path,
 ) -> TableExport | None:
-    """Upsert the rows that changed since the snapshot and delete the grains that left; None if unfit."""
+    """Delete the grains that changed or left since the snapshot, insert the mart's changed rows; None if unfit."""
     names = [c.name for c in columns]
     table = db.table(mart.name)
     indexes = {tuple(index.columns) for index in table.indexes if index.origin == "c"}
