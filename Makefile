@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_DATA ?= data/bench-history
 
 .PHONY: setup run test lint format bench broker dagster publish serve metadata chromium clean
 
@@ -34,11 +35,14 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# bench_publish builds a simulated week (3.7M events) into BENCH_DATA; bench_explorer serves the same data.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
 	$(BIN)/python tests/benchmarks/bench_build.py
-	$(BIN)/python tests/benchmarks/bench_publish.py
+	rm -rf $(BENCH_DATA)
+	$(BIN)/python tests/benchmarks/bench_publish.py --days 7 --scale 0.5 --data-dir $(BENCH_DATA)
+	$(BIN)/python tests/benchmarks/bench_explorer.py --data-dir $(BENCH_DATA)
 
 broker: setup
 	$(BIN)/naap broker

@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish_verb.add_argument(
         "--keep", type=int, help="snapshots to keep, newest first (default NAAP_SNAPSHOTS_KEEP)"
     )
+    publish_verb.add_argument(
+        "--full",
+        action="store_true",
+        help="rewrite every table instead of applying what changed since the newest snapshot",
+    )
     publish_verb.set_defaults(handler=cmd_publish)
 
     serve = verbs.add_parser("serve", help="serve the published database in the Datasette explorer")
@@ -250,7 +255,9 @@ def day_range(start: date | None, end: date | None) -> tuple[date, date] | None:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    console.print_publish(publish(settings, keep=args.keep, on_table=console.publish_progress))
+    console.print_publish(
+        publish(settings, keep=args.keep, on_table=console.publish_progress, full=args.full)
+    )
     return 0
 
 

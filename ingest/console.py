@@ -76,10 +76,12 @@ def print_publish(result: PublishResult) -> None:
     rows = sum(result.table_rows.values())
     print(
         f"publish: {len(result.table_rows)} tables, {rows:,} rows in {result.elapsed_s:.1f} s -> "
-        f"{result.database} ({result.database_bytes / 1e6:,.1f} MB)"
+        f"{result.database} ({result.database_bytes / 1e6:,.1f} MB); "
+        f"{sum(result.rows_written.values()):,} rows written, {len(result.rewritten)} tables rewritten whole"
     )
     for name, count in result.table_rows.items():
-        print(f"publish:   {name:<32} {count:>12,} rows")
+        how = "rewritten" if name in result.rewritten else f"{result.rows_written[name]:,} written"
+        print(f"publish:   {name:<32} {count:>12,} rows ({how})")
     print(
         f"publish: snapshot {result.snapshot} ({result.snapshot_bytes / 1e6:,.1f} MB of Parquet); "
         f"{result.snapshots_kept} snapshot(s) kept"

@@ -18,8 +18,8 @@ from ingest.dbt_build import warehouse_path
 from ingest.mart_catalog import Mart, public_marts, semantics_version
 from ingest.publish_schema import PublishError
 from ingest.settings import Settings
-from ingest.snapshots import prune_snapshots, write_snapshot
-from ingest.sqlite_export import export_marts
+from ingest.snapshots import list_snapshots, prune_snapshots, write_snapshot
+from ingest.sqlite_export import Baseline, export_marts
 
 DATABASE_NAME = "naap"
 
@@ -27,6 +27,8 @@ DATABASE_NAME = "naap"
 @dataclass
 class PublishResult:
     table_rows: dict[str, int] = field(default_factory=dict)
+    rows_written: dict[str, int] = field(default_factory=dict)  # inserted or deleted
+    rewritten: list[str] = field(default_factory=list)  # tables dropped and loaded again
     database: Path = Path()
     database_bytes: int = 0
     snapshot: Path = Path()
@@ -51,8 +53,13 @@ def publish(
     settings: Settings,
     keep: int | None = None,
     on_table: Callable[[str, int], None] | None = None,
+    full: bool = False,
 ) -> PublishResult:
-    """Export every public mart to SQLite (one transaction) and to a new snapshot; keep the newest `keep`."""
+    """Export every public mart to SQLite (one transaction) and to a new snapshot; keep the newest `keep`.
+
+    The database is updated from each table's difference with the newest snapshot when it still
+    holds that snapshot's publication (see ingest/sqlite_export.py); `full` rewrites every table.
+    """
     started = time.monotonic()
     keep = settings.snapshots_keep if keep is None else keep
     if keep < 1:
@@ -66,7 +73,11 @@ def publish(
     with _locked(publish_dir(settings)), _read_only(warehouse) as duck:
         duck.execute("set TimeZone = 'UTC'")
         types = _mart_types(duck, marts)
-        result.table_rows = export_marts(duck, marts, types, result.database, on_table)
+        baseline = None if full else _baseline(snapshots_dir(settings))
+        exports, version = export_marts(duck, marts, types, result.database, baseline, on_table)
+        result.table_rows = {name: export.rows for name, export in exports.items()}
+        result.rows_written = {name: export.written for name, export in exports.items()}
+        result.rewritten = [name for name, export in exports.items() if export.whole]
         result.snapshot = write_snapshot(
             duck,
             marts,
@@ -75,6 +86,7 @@ def publish(
             published_at=datetime.now(UTC),
             built_at=datetime.fromtimestamp(warehouse.stat().st_mtime, UTC),
             semantics_version=semantics_version(),
+            database_version=version,
         )
     result.snapshots_kept = prune_snapshots(snapshots_dir(settings), keep)
     result.database_bytes = sum(
@@ -83,6 +95,13 @@ def publish(
     result.snapshot_bytes = sum(p.stat().st_size for p in result.snapshot.iterdir())
     result.elapsed_s = time.monotonic() - started
     return result
+
+
+def _baseline(root: Path) -> Baseline | None:
+    newest = list_snapshots(root)[:1]
+    if not newest or "database_version" not in newest[0]:
+        return None
+    return Baseline(root / newest[0]["snapshot"], newest[0]["database_version"])
 
 
 def _mart_types(duck: duckdb.DuckDBPyConnection, marts: tuple[Mart, ...]) -> dict[str, dict[str, str]]:

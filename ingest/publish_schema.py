@@ -63,25 +63,33 @@ def sqlite_columns(mart: Mart, duck_types: dict[str, str]) -> list[PublishedColu
     return published
 
 
-def parquet_select(mart: Mart, duck_types: dict[str, str]) -> str:
-    """The snapshot's SELECT: the mart's own types, with wide integers made exact or 64-bit."""
-    expressions = []
+def parquet_expressions(mart: Mart, duck_types: dict[str, str]) -> dict[str, str]:
+    """Each column's value in the snapshot: the mart's own type, with wide integers made exact or 64-bit."""
+    expressions = {}
     for column in mart.columns:
         name, duck_type = _checked(mart, column, duck_types)
         quoted = quote_identifier(name)
         if duck_type in _TIME_FORMATS:
-            expressions.append(f"strftime({quoted}, '{_TIME_FORMATS[duck_type]}') as {quoted}")
+            expressions[name] = f"strftime({quoted}, '{_TIME_FORMATS[duck_type]}')"
         elif _is_wide(duck_type):
             target = "decimal(38, 0)" if column.exact_decimal else "bigint"
-            expressions.append(f"{quoted}::{target} as {quoted}")
+            expressions[name] = f"{quoted}::{target}"
         else:
-            expressions.append(quoted)
-    return f"select {', '.join(expressions)} from main.{quote_identifier(mart.name)}"
+            expressions[name] = quoted
+    return expressions
 
 
-def sqlite_select(mart: Mart, columns: list[PublishedColumn]) -> str:
-    expressions = ", ".join(f"{c.sqlite_sql} as {quote_identifier(c.name)}" for c in columns)
+def parquet_select(mart: Mart, duck_types: dict[str, str]) -> str:
+    """The snapshot's SELECT."""
+    expressions = ", ".join(
+        f"{sql} as {quote_identifier(name)}" for name, sql in parquet_expressions(mart, duck_types).items()
+    )
     return f"select {expressions} from main.{quote_identifier(mart.name)}"
+
+
+def sqlite_select(mart: Mart, columns: list[PublishedColumn], where: str = "") -> str:
+    expressions = ", ".join(f"{c.sqlite_sql} as {quote_identifier(c.name)}" for c in columns)
+    return f"select {expressions} from main.{quote_identifier(mart.name)}{f' where {where}' if where else ''}"
 
 
 def approx_description(name: str) -> str:
@@ -120,3 +128,7 @@ def _is_wide(duck_type: str) -> bool:
 
 def quote_identifier(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import parquet_select
+from ingest.publish_schema import parquet_select, quote_literal
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
@@ -41,6 +41,7 @@ def write_snapshot(
     published_at: datetime,
     built_at: datetime,
     semantics_version: str,
+    database_version: int,
 ) -> Path:
     name = f"{published_at:%Y%m%dT%H%M%S}.{published_at.microsecond // 1000:03d}Z"
     partial = root / f"{PARTIAL_PREFIX}{name}"
@@ -53,6 +54,9 @@ def write_snapshot(
         "semantics_version": semantics_version,
         "published_at": _iso(published_at),
         "warehouse_built_at": _iso(built_at),
+        # naap.db's user_version once this publication committed: the next publish updates the
+        # database from this snapshot only while the two still match.
+        "database_version": database_version,
         "time_range": {
             "from": min((r["from"] for r in hourly), default=None),
             "to": max((r["to"] for r in hourly), default=None),
@@ -101,7 +105,7 @@ def sha256_of(path: Path) -> str:
 
 def _write_table(duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str], folder: Path) -> dict:
     path = folder / f"{mart.name}.parquet"
-    literal = "'" + str(path).replace("'", "''") + "'"
+    literal = quote_literal(str(path))
     duck.execute(f"copy ({parquet_select(mart, types)}) to {literal} (format parquet, compression zstd)")
     schema = duck.execute(f"describe select * from read_parquet({literal})").fetchall()
     descriptions = {c.name: c.description for c in mart.columns}

@@ -1,22 +1,40 @@
-"""The explorer's SQLite database, rewritten in place in one transaction per publish.
+"""The explorer's SQLite database, updated in place in one transaction per publish.
 
 Datasette keeps its connections open, so a new file renamed over the old one would not be
-seen until a restart. Instead the database is in WAL mode and a publish drops and recreates
-every table inside one write transaction: a reader sees the previous publication until the
-COMMIT and the new one from then on, never a missing or half-filled table
-(tests/test_explorer.py reads through Datasette while publishing to prove it).
+seen until a restart. Instead the database is in WAL mode and a publish changes it inside one
+write transaction: a reader sees the previous publication until the COMMIT and the new one from
+then on, never a missing or half-filled table (tests/test_explorer.py reads through Datasette
+while publishing to prove it).
+
+A micro-batch changes a few hundred rows of nearly every mart, so rewriting whole tables would
+cost what the whole history weighs, every five minutes. When the database still holds the
+publication of the newest snapshot (its `user_version` is the version that snapshot was published
+with), each table is brought up to date from its difference with that snapshot's Parquet file:
+the grains of the mart's rows that are not in the snapshot and those that left the mart are
+deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is no such snapshot, when its columns
+or indexes changed, or when a large share of its rows changed.
 """
 
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import sqlite_utils
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import PublishError, quote_identifier, sqlite_columns, sqlite_select
+from ingest.publish_schema import (
+    PublishedColumn,
+    PublishError,
+    parquet_expressions,
+    parquet_select,
+    quote_identifier,
+    quote_literal,
+    sqlite_columns,
+    sqlite_select,
+)
 
 # The filters people use, each indexed by its longest prefix present in a table
 # (orchestrator_address with window_start also serves an orchestrator's time range).
@@ -29,6 +47,25 @@ FILTER_INDEXES = (
 )
 FULL_TEXT = {"orchestrators": ("orchestrator_address", "orchestrator_local_address", "orchestrator_uri")}
 FETCH_ROWS = 10_000
+# Past this share of a table's rows (and this many rows), one bulk load and one index build beat
+# that many keyed upserts.
+DIFFERENCE_LIMIT = 0.25
+DIFFERENCE_ALWAYS_APPLIED = 1_000
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The newest snapshot's folder and the database version it was published with."""
+
+    folder: Path
+    database_version: int
+
+
+@dataclass(frozen=True)
+class TableExport:
+    rows: int  # in the table once published
+    written: int  # rows inserted or deleted (a changed row counts once)
+    whole: bool  # dropped and loaded again rather than updated from its difference
 
 
 def export_marts(
@@ -36,28 +73,46 @@ def export_marts(
     marts: tuple[Mart, ...],
     duck_types: dict[str, dict[str, str]],
     path: Path,
+    baseline: Baseline | None = None,
     on_table: Callable[[str, int], None] | None = None,
-) -> dict[str, int]:
-    """Replace every table of the database at `path` with the marts, atomically; rows per table."""
-    rows: dict[str, int] = {}
+) -> tuple[dict[str, TableExport], int]:
+    """Bring every table of the database at `path` to the marts, atomically; the tables and the new version."""
+    exports: dict[str, TableExport] = {}
     db = sqlite_utils.Database(path)
     try:
         db.enable_wal()
-        # Freed pages are zeroed, so bytes of a dropped table never linger in the file.
+        # Freed pages are zeroed, so bytes of a dropped table or row never linger in the file.
         db.conn.execute("PRAGMA secure_delete = ON")
         with db.atomic():
-            _drop_all_tables(db)
+            (previous,) = db.execute("PRAGMA user_version").fetchone()
+            # user_version is a signed 32-bit integer; publishes are serialised, so a counter suffices.
+            version = previous % (2**31 - 1) + 1
+            if baseline is None or baseline.database_version != previous or not _holds(db, marts):
+                baseline = None
+                _drop_all_tables(db)
             for mart in marts:
-                rows[mart.name] = _load(db, duck, mart, duck_types[mart.name])
+                exports[mart.name] = _export(db, duck, mart, duck_types[mart.name], baseline)
                 if on_table:
-                    on_table(mart.name, rows[mart.name])
+                    on_table(mart.name, exports[mart.name].rows)
+            # The header's user_version changes inside the same transaction as the tables.
+            db.conn.execute(f"PRAGMA user_version = {version}")
         # Fold the WAL back into the file when no reader holds it; a busy reader just
         # leaves it for the next publish.
         db.conn.execute("PRAGMA busy_timeout = 250")
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
-    return rows
+    return exports, version
+
+
+def _holds(db: sqlite_utils.Database, marts: tuple[Mart, ...]) -> bool:
+    """Whether the database has a table for each mart and no other (besides full-text search)."""
+    tables = {name for name in db.table_names() if not _full_text_table(name)}
+    return tables == {m.name for m in marts}
+
+
+def _full_text_table(name: str) -> bool:
+    return any(name.startswith(f"{table}_fts") for table in FULL_TEXT)
 
 
 def _drop_all_tables(db: sqlite_utils.Database) -> None:
@@ -69,24 +124,22 @@ def _drop_all_tables(db: sqlite_utils.Database) -> None:
         db.table(name).drop()
 
 
-def _load(
-    db: sqlite_utils.Database, duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str]
-) -> int:
+def _export(
+    db: sqlite_utils.Database,
+    duck: duckdb.DuckDBPyConnection,
+    mart: Mart,
+    types: dict[str, str],
+    baseline: Baseline | None,
+) -> TableExport:
     columns = sqlite_columns(mart, types)
-    names = [c.name for c in columns]
-    table = db.table(mart.name)
-    table.create(
-        {c.name: c.sqlite_type for c in columns}, pk=mart.grain[0] if len(mart.grain) == 1 else mart.grain
-    )
-    # DuckDB's tuples already have SQLite's types, so they go straight to executemany: sqlite-utils'
-    # insert_all would rebuild each row as a dict and inspect every value (5x slower on a network day).
-    insert = f"insert into {quote_identifier(mart.name)} values ({', '.join('?' * len(names))})"
-    count = 0
     try:
-        cursor = duck.execute(sqlite_select(mart, columns))
-        for batch in iter(lambda: cursor.fetchmany(FETCH_ROWS), []):
-            db.conn.executemany(insert, batch)
-            count += len(batch)
+        if baseline:
+            updated = _apply_difference(
+                db, duck, mart, types, columns, baseline.folder / f"{mart.name}.parquet"
+            )
+            if updated:
+                return updated
+        return _rewrite(db, duck, mart, columns)
     except duckdb.ConversionException as exc:
         raise PublishError(
             f"mart {mart.name} has an integer beyond 64 bits; mark its column exact_decimal in the "
@@ -94,10 +147,98 @@ def _load(
         ) from None
     except sqlite3.IntegrityError:
         raise PublishError(f"mart {mart.name} has two rows with the same grain {mart.grain}") from None
+
+
+def _rewrite(
+    db: sqlite_utils.Database, duck: duckdb.DuckDBPyConnection, mart: Mart, columns: list[PublishedColumn]
+) -> TableExport:
+    names = [c.name for c in columns]
+    db.table(f"{mart.name}_fts").drop(ignore=True)
+    table = db.table(mart.name)
+    table.drop(ignore=True)
+    table.create(
+        {c.name: c.sqlite_type for c in columns}, pk=mart.grain[0] if len(mart.grain) == 1 else mart.grain
+    )
+    count = _insert(db, mart, names, duck.execute(sqlite_select(mart, columns)))
     for index in _filter_indexes(mart, names):
         table.create_index(index)
     if mart.name in FULL_TEXT:
         table.enable_fts(FULL_TEXT[mart.name], fts_version="FTS5", create_triggers=False)
+    return TableExport(count, count, whole=True)
+
+
+def _apply_difference(
+    db: sqlite_utils.Database,
+    duck: duckdb.DuckDBPyConnection,
+    mart: Mart,
+    types: dict[str, str],
+    columns: list[PublishedColumn],
+    snapshot_file: Path,
+) -> TableExport | None:
+    """Delete the grains that changed or left since the snapshot, insert the mart's changed rows; None if unfit."""
+    names = [c.name for c in columns]
+    table = db.table(mart.name)
+    indexes = {tuple(index.columns) for index in table.indexes if index.origin == "c"}
+    if not snapshot_file.exists() or [c.name for c in table.columns] != names:
+        return None
+    if indexes != set(_filter_indexes(mart, names)):
+        return None
+    if mart.name in FULL_TEXT and table.detect_fts() is None:
+        return None
+    current = parquet_select(mart, types)
+    snapshot = f"read_parquet({quote_literal(str(snapshot_file))})"
+    if _shape(duck, current) != _shape(duck, f"select * from {snapshot}"):
+        return None
+    grain = ", ".join(quote_identifier(g) for g in mart.grain)
+    [(rows,)] = duck.execute(f"select count(*) from main.{quote_identifier(mart.name)}").fetchall()
+    changed = duck.sql(f"select {grain} from ({current} except select * from {snapshot})").to_arrow_table()
+    gone = duck.execute(f"select {grain} from {snapshot} except select {grain} from ({current})").fetchall()
+    if changed.num_rows + len(gone) > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
+        return None
+    quoted = quote_identifier(mart.name)
+    # Deleted then inserted rather than INSERT OR REPLACE: a grain may hold a NULL (request_demand_hourly's
+    # capability_id), and SQLite's primary key treats NULLs as distinct, so a replace would add a row.
+    changed_keys = list(zip(*(column.to_pylist() for column in changed.columns), strict=True))
+    db.conn.executemany(
+        f"delete from {quoted} where " + " and ".join(f"{quote_identifier(g)} is ?" for g in mart.grain),
+        [*gone, *changed_keys],
+    )
+    # The changed grains are in the snapshot's form; the mart's rows are matched in that form too.
+    expressions = parquet_expressions(mart, types)
+    keys = changed.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
+    match = " and ".join(
+        f"_grain_{i} is not distinct from {expressions[g]}" for i, g in enumerate(mart.grain)
+    )
+    duck.register("changed_grains", keys)
+    try:
+        cursor = duck.execute(
+            sqlite_select(mart, columns, f"exists (select 1 from changed_grains where {match})")
+        )
+        inserted = _insert(db, mart, names, cursor)
+    finally:
+        duck.unregister("changed_grains")
+    (published,) = db.execute(f"select count(*) from {quoted}").fetchone()
+    if published != rows or inserted != changed.num_rows:
+        return None  # not what the snapshot promised (the file was edited?): the caller rewrites it whole
+    if mart.name in FULL_TEXT and (inserted or gone):
+        table.rebuild_fts()  # the full-text index has no triggers; rebuilt from the table
+    return TableExport(rows, inserted + len(gone), whole=False)
+
+
+def _shape(duck: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]]:
+    return [(name, kind) for name, kind, *_ in duck.execute(f"describe {select}").fetchall()]
+
+
+def _insert(
+    db: sqlite_utils.Database, mart: Mart, names: list[str], cursor: duckdb.DuckDBPyConnection
+) -> int:
+    # DuckDB's tuples already have SQLite's types, so they go straight to executemany: sqlite-utils'
+    # insert_all would rebuild each row as a dict and inspect every value (5x slower on a network day).
+    statement = f"insert into {quote_identifier(mart.name)} values ({', '.join('?' * len(names))})"
+    count = 0
+    for batch in iter(lambda: cursor.fetchmany(FETCH_ROWS), []):
+        db.conn.executemany(statement, batch)
+        count += len(batch)
     return count
 
 

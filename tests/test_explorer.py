@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -15,7 +16,7 @@ from conftest import Explorer, naap_env
 
 from ingest.explorer_metadata import METADATA_PATH
 from ingest.mart_catalog import public_marts
-from ingest.publish import publish
+from ingest.publish import database_path, publish
 from ingest.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -85,6 +86,25 @@ def test_every_canned_query_answers_with_data(explorer_run) -> None:
             )
         }
     assert {c["value"] for c in components if c["component"] == "sla_score"} == scores
+
+
+def test_the_overview_and_the_sla_report_never_read_a_whole_hourly_table(explorer_run) -> None:
+    """Their cost must not grow with history: each reads its hours through an index."""
+    queries = {name: QUERIES[name]["sql"] for name in ("network_overview_24h", "orchestrator_sla_report")}
+    queries |= {slug: chart["query"] for slug, chart in DASHBOARDS["network-overview"]["charts"].items()}
+    params = {"address": "0xabc", "since": "2026-01-01", "until": ""}
+    with _db(explorer_run) as db:
+        hourly = {
+            name
+            for (name,) in db.execute(
+                "select m.name from sqlite_master m, pragma_table_info(m.name) c "
+                "where m.type = 'table' and c.name = 'window_start'"
+            )
+        }
+        for name, sql in queries.items():
+            plan = [step for *_, step in db.execute(f"explain query plan {sql}", params)]
+            scans = [step for step in plan if step.startswith("SCAN ") and step.split(" ")[1] in hourly]
+            assert scans == [], (name, plan)
 
 
 def test_write_statements_are_refused(explorer_run) -> None:
@@ -181,20 +201,28 @@ def test_metadata_describes_every_published_table_and_column(explorer_run) -> No
     assert tables["sla_hourly"]["units"]["avg_e2e_latency_ms"] == "ms"
 
 
-def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
-    explorer_run, tmp_path: Path
-) -> None:
+def _counts_sql(extra: str = "") -> str:
+    marts = [m.name for m in public_marts()]
+    return "select " + ", ".join(
+        [*(f'(select count(*) from "{m}") as "{m}"' for m in marts), *filter(None, [extra])]
+    )
+
+
+def _published_copy(explorer_run: Explorer, tmp_path: Path) -> tuple[Settings, Path]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     warehouse = data_dir / "warehouse.duckdb"
     shutil.copy(explorer_run.data_dir / "warehouse.duckdb", warehouse)
     settings = Settings.from_env(naap_env(data_dir))
-    marts = [m.name for m in public_marts()]
-    counts_sql = "select " + ", ".join(f'(select count(*) from "{m}") as "{m}"' for m in marts)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        old = con.execute(counts_sql).fetchone()
     publish(settings)
-    server = Explorer(["serve"], data_dir, tmp_path / "serve.log", timeout_s=60)
+    return settings, warehouse
+
+
+def _read_while(
+    server: Explorer, signature_sql: str, act: Callable[[], None]
+) -> tuple[list[tuple], list[str]]:
+    """Read every table and the signature through Datasette while `act` publishes; signatures seen, failures."""
+    marts = [m.name for m in public_marts()]
     seen: list[tuple] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -208,15 +236,35 @@ def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
                 response = client.get(f"/naap/{table}.json", params={"_shape": "array", "_size": "5"})
                 if response.status_code != 200:
                     failures.append(f"{table}: {response.status_code} {response.text[:200]}")
-                counts = client.get("/naap.json", params={"sql": counts_sql, "_shape": "array"})
-                if counts.status_code != 200:
-                    failures.append(f"counts: {counts.status_code} {counts.text[:200]}")
+                signature = client.get("/naap.json", params={"sql": signature_sql, "_shape": "array"})
+                if signature.status_code != 200:
+                    failures.append(f"signature: {signature.status_code} {signature.text[:200]}")
                 else:
-                    seen.append(tuple(counts.json()[0].values()))
+                    seen.append(tuple(signature.json()[0].values()))
 
     reader = threading.Thread(target=read)
     try:
         reader.start()
+        act()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    return seen, failures
+
+
+def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
+    explorer_run, tmp_path: Path
+) -> None:
+    settings, warehouse = _published_copy(explorer_run, tmp_path)
+    marts = [m.name for m in public_marts()]
+    counts_sql = _counts_sql()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        old = con.execute(counts_sql).fetchone()
+    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60)
+    news: list[tuple] = []
+
+    def publishes() -> None:
         for _ in range(3):
             publish(settings)
         # New data: one row fewer in every mart that has two or more.
@@ -225,20 +273,61 @@ def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
                 con.execute(
                     f'delete from "{mart}" where rowid = (select min(rowid) from "{mart}") and (select count(*) from "{mart}") > 1'
                 )
-            new = con.execute(counts_sql).fetchone()
+            news.append(con.execute(counts_sql).fetchone())
         publish(settings)
-        time.sleep(0.5)
-        stop.set()
-        reader.join(timeout=60)
+
+    try:
+        seen, failures = _read_while(server, counts_sql, publishes)
         after = httpx.get(
             server.url + "/naap.json", params={"sql": counts_sql, "_shape": "array"}, timeout=30
         )
     finally:
-        stop.set()
         server.stop()
+    [new] = news
     assert failures == []
     assert len(seen) > 20, "the reader should have overlapped the publishes"
     assert new != old
     # Every read saw one whole publication, old or new, never a mix or a gap.
     assert set(seen) <= {old, new}
     assert tuple(after.json()[0].values()) == new
+
+
+def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
+    explorer_run, tmp_path: Path
+) -> None:
+    settings, warehouse = _published_copy(explorer_run, tmp_path)
+    # Counts of every table, and a sum that sees each changed row of sla_hourly.
+    signature_sql = _counts_sql(
+        "(select total(sla_score) + total(requested_sessions) from sla_hourly) as sla"
+    )
+    with sqlite3.connect(database_path(settings)) as db:
+        old = db.execute(signature_sql).fetchone()
+    with duckdb.connect(str(warehouse)) as con:
+        # One row of sla_hourly changed, one gone and one new: a delete, a replace and an insert.
+        con.execute(
+            "update sla_hourly set sla_score = sla_score + 7 where rowid = (select min(rowid) from sla_hourly)"
+        )
+        con.execute("delete from sla_hourly where rowid = (select max(rowid) from sla_hourly)")
+        con.execute(
+            "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start, 5 as requested_sessions) "
+            "from sla_hourly limit 1"
+        )
+    results = []
+    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60)
+    try:
+        seen, failures = _read_while(server, signature_sql, lambda: results.append(publish(settings)))
+        # The reader's repeated signature came from the explorer's cache, which the publish renewed.
+        again = [_get(server, "/naap.json", sql=signature_sql, _shape="array") for _ in range(2)]
+    finally:
+        server.stop()
+    [result] = results
+    with sqlite3.connect(database_path(settings)) as db:
+        new = db.execute(signature_sql).fetchone()
+    assert result.rewritten == []
+    assert {name: n for name, n in result.rows_written.items() if n} == {"sla_hourly": 3}
+    assert failures == []
+    assert seen and new != old
+    assert set(seen) <= {old, new}
+    assert seen[-1] == new
+    assert [tuple(r.json()[0].values()) for r in again] == [new, new]
+    assert again[-1].headers["x-naap-cache"] == "hit"

@@ -26,9 +26,12 @@ def _mart_counts(warehouse: Path) -> dict[str, int]:
 
 
 def _copy_warehouse(explorer_run, tmp_path: Path) -> Settings:
-    data_dir = tmp_path / "data"
+    return _copy_warehouse_from(explorer_run.data_dir, tmp_path / "data")
+
+
+def _copy_warehouse_from(source: Path, data_dir: Path) -> Settings:
     data_dir.mkdir()
-    shutil.copy(explorer_run.data_dir / "warehouse.duckdb", data_dir / "warehouse.duckdb")
+    shutil.copy(source / "warehouse.duckdb", data_dir / "warehouse.duckdb")
     return Settings.from_env(naap_env(data_dir))
 
 
@@ -136,6 +139,77 @@ def test_only_the_newest_snapshots_are_kept(explorer_run, tmp_path: Path) -> Non
     assert kept == sorted(made[1:], reverse=True)
     assert sorted(p.name for p in snapshots_dir(settings).iterdir()) == sorted([*made[1:], LATEST])
     assert (snapshots_dir(settings) / LATEST).resolve().name == made[-1]
+
+
+def _published(settings: Settings) -> dict[str, list[tuple]]:
+    with sqlite3.connect(database_path(settings)) as db:
+        return {
+            m.name: sorted(db.execute(f'select * from "{m.name}"').fetchall(), key=repr)
+            for m in public_marts()
+        }
+
+
+def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
+    explorer_run, tmp_path: Path
+) -> None:
+    settings = _copy_warehouse(explorer_run, tmp_path)
+    first = publish(settings)
+    assert sorted(first.rewritten) == sorted(m.name for m in public_marts())
+    unchanged = publish(settings)
+    assert unchanged.rewritten == [] and set(unchanged.rows_written.values()) == {0}
+    with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
+        # One row changed, one gone and one new in sla_hourly; one orchestrator's URI changed.
+        con.execute(
+            "update sla_hourly set sla_score = 12.5 where rowid = (select min(rowid) from sla_hourly)"
+        )
+        con.execute("delete from sla_hourly where rowid = (select max(rowid) from sla_hourly)")
+        con.execute(
+            "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start) "
+            "from sla_hourly limit 1"
+        )
+        # A grain with a NULL in it (SQLite's primary key treats NULLs as distinct).
+        [(nulls,)] = con.execute(
+            "update request_demand_hourly set job_count = job_count + 1 "
+            "where rowid = (select min(rowid) from request_demand_hourly where capability_id is null)"
+        ).fetchall()
+        assert nulls == 1, "the smoke day should have a request hour with no capability id"
+        address = con.execute("select min(orchestrator_address) from orchestrators").fetchall()[0][0]
+        con.execute(
+            "update orchestrators set orchestrator_uri = 'https://renamed.example:8935' "
+            "where orchestrator_address = ?",
+            [address],
+        )
+    changed = publish(settings)
+    assert changed.rewritten == []
+    assert {name: n for name, n in changed.rows_written.items() if n} == {
+        "sla_hourly": 3,
+        "request_demand_hourly": 1,
+        "orchestrators": 1,
+    }
+    assert changed.table_rows == _mart_counts(settings.data_dir / "warehouse.duckdb")
+    with sqlite3.connect(database_path(settings)) as db:
+        found = db.execute(
+            "select orchestrators.orchestrator_address from orchestrators_fts "
+            "join orchestrators on orchestrators.rowid = orchestrators_fts.rowid where orchestrators_fts match 'renamed'"
+        ).fetchall()
+    assert found == [(address,)]
+
+    # The same warehouse published whole, into a new folder and with --full, gives the same rows.
+    elsewhere = _copy_warehouse_from(settings.data_dir, tmp_path / "elsewhere")
+    publish(elsewhere)
+    assert _published(settings) == _published(elsewhere)
+    assert sorted(publish(settings, full=True).rewritten) == sorted(m.name for m in public_marts())
+    assert _published(settings) == _published(elsewhere)
+
+
+def test_a_database_that_is_not_the_newest_snapshot_is_rewritten_whole(explorer_run, tmp_path: Path) -> None:
+    settings = _copy_warehouse(explorer_run, tmp_path)
+    publish(settings)
+    # As after a publish that committed the database but died before its snapshot was written.
+    with sqlite3.connect(database_path(settings)) as db:
+        db.execute("pragma user_version = 12345")
+    assert len(publish(settings).rewritten) == len(public_marts())
+    assert publish(settings).rewritten == []
 
 
 def test_no_client_ip_in_any_published_byte(explorer_run) -> None:

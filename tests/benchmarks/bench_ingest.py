@@ -47,15 +47,17 @@ def simulated_values(events: int) -> list[tuple[bytes | None, bytes]]:
         if len(result.records) >= events:
             break
         scale *= 1.2 * events / max(len(result.records), 1)
-    out = []
-    for record in result.records[:events]:
-        value = record["value"]
-        payload = value.encode() if isinstance(value, str) else orjson.dumps(value)
-        out.append((record["key"].encode() if record["key"] else None, payload))
-    return out
+    return [wire_message(record) for record in result.records[:events]]
 
 
-def produce(bootstrap: str, messages: list[tuple[bytes | None, bytes]]) -> float:
+def wire_message(record: dict) -> tuple[bytes | None, bytes]:
+    """A simulated record as Kafka sends it: (key, value bytes); a string value is sent verbatim."""
+    value = record["value"]
+    payload = value.encode() if isinstance(value, str) else orjson.dumps(value)
+    return (record["key"].encode() if record["key"] else None, payload)
+
+
+def produce(bootstrap: str, messages: list[tuple[bytes | None, bytes]], topic: str = TOPIC) -> float:
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1 << 20, "message.max.bytes": 4 << 20}
     )
@@ -63,7 +65,7 @@ def produce(bootstrap: str, messages: list[tuple[bytes | None, bytes]]) -> float
     for key, value in messages:
         while True:
             try:
-                producer.produce(TOPIC, value=value, key=key)
+                producer.produce(topic, value=value, key=key)
                 break
             except BufferError:
                 producer.poll(0.05)

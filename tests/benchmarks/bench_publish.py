@@ -1,100 +1,105 @@
-"""Publication on a simulated network day: publish time, bytes, and the explorer's JSON latency.
+"""Publication cost on a simulated history: a full publish against a publish after a micro-batch.
 
-Runs `naap run --no-serve` (the network-day scenario, as `make run`) into a fresh data dir, times
-`naap publish` again, starts `naap serve`, and times three typical JSON requests (median of
-several), then screenshots the overview dashboard with Debian's Chromium.
+Builds DAYS simulated network days (tests/benchmarks/history.py), publishes them into an empty
+publish dir (the first publish), then REPEATS times: one 5-minute micro-batch (ingest and
+incremental build) and a publish, with a full publish of the same warehouse right after it as the
+reference (`naap publish --full`). Prints wall times, bytes written (the process's write() bytes: SQLite pages, WAL and
+the Parquet snapshot) and the tables each publish rewrote, then the medians and ratios. The data
+dir is left for bench_explorer.py (`--data-dir`).
 
-    python tests/benchmarks/bench_publish.py [--repeats 7] [--data-dir DIR]
+    python tests/benchmarks/bench_publish.py [--days 7] [--scale 0.5] [--repeats 3] [--data-dir DIR]
 """
 
+from __future__ import annotations
+
 import argparse
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from history import history
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
+from ingest.publish import PublishResult, publish
+from ingest.settings import Settings
 
-from conftest import Explorer, naap_env  # noqa: E402
-from test_explorer_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-
-from ingest.publish import publish  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
+MICRO_BATCH_HOURS = 5 / 60
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.monotonic()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.monotonic() - started
+@dataclass
+class Cost:
+    seconds: float
+    written: int
+    result: PublishResult
 
 
-def median_ms(client: httpx.Client, path: str, repeats: int) -> tuple[float, int]:
-    times, rows = [], 0
-    for _ in range(repeats):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-        rows = len(response.json())
-    return statistics.median(times), rows
+def written_bytes() -> int:
+    """Bytes this process has passed to write() so far (Linux /proc, all threads)."""
+    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return int(io["wchar"])
+
+
+def measured_publish(settings: Settings, full: bool = False) -> Cost:
+    before = written_bytes()
+    result = publish(settings, full=full)
+    return Cost(result.elapsed_s, written_bytes() - before, result)
+
+
+def describe(label: str, cost: Cost) -> None:
+    result = cost.result
+    print(
+        f"  {label:<28} {cost.seconds:6.2f} s  {cost.written / 1e6:8.1f} MB written  "
+        f"naap.db {result.database_bytes / 1e6:.1f} MB, snapshot {result.snapshot_bytes / 1e6:.1f} MB; "
+        f"{sum(result.rows_written.values()):,} rows written, {len(result.rewritten)} tables rewritten whole",
+        flush=True,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--data-dir", type=Path, help="reuse a data dir already filled by `naap run`")
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--scale", type=float, default=0.5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--data-dir", type=Path, help="an empty or missing folder to fill (default: a temp dir)"
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-publish-")) / "data"
-    env = naap_env(data_dir)
-    if not args.data_dir:
-        run_s = timed([sys.executable, "-m", "ingest.cli", "run", "--no-serve"], env)
-        print(f"naap run --no-serve (network day): {run_s:.0f} s")
-    settings = Settings.from_env(env)
-    results = [publish(settings) for _ in range(3)]
-    result = results[-1]
-    print(f"publish: median {statistics.median(r.elapsed_s for r in results):.2f} s over 3 runs")
-    print(f"  rows {sum(result.table_rows.values()):,}; naap.db {result.database_bytes / 1e6:.1f} MB")
-    print(f"  snapshot {result.snapshot_bytes / 1e6:.1f} MB ({len(result.table_rows)} Parquet files)")
-    for name, rows in sorted(result.table_rows.items(), key=lambda item: -item[1])[:5]:
-        print(f"    {name:<30} {rows:>10,} rows")
-
-    with sqlite3.connect(result.database) as db:
-        address = db.execute(
-            "select orchestrator_address from sla_hourly group by 1 order by sum(requested_sessions) desc limit 1"
-        ).fetchone()[0]
-    requests = {
-        "table filter: one orchestrator's sla_hourly rows": f"/naap/sla_hourly.json?_shape=array&_size=max&orchestrator_address={address}",
-        "canned: orchestrator_sla_report (whole day)": f"/naap/orchestrator_sla_report.json?_shape=array&address={address}",
-        "canned: network_overview_24h": "/naap/network_overview_24h.json?_shape=array",
-    }
-    server = Explorer(["serve"], data_dir, data_dir / "bench-serve.log", timeout_s=60)
-    try:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
-            client.get("/naap")  # Datasette's first request runs its start-up hooks
-            for label, path in requests.items():
-                ms, rows = median_ms(client, path, args.repeats)
-                print(f"  {label}: median {ms:.1f} ms ({rows:,} rows, {args.repeats} requests)")
-        if CHROMIUM.exists():
-            from playwright.sync_api import sync_playwright
-
-            shot = TESTS / "artifacts" / "bench-network-overview.png"
-            shot.parent.mkdir(exist_ok=True)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(server.url + "/-/dashboards/network-overview", wait_until="networkidle")
-                page.wait_for_selector("#chart-live-demand svg .role-mark > *", state="attached")
-                page.screenshot(path=str(shot), full_page=True)
-                browser.close()
-            print(f"screenshot: {shot}")
-    finally:
-        server.stop()
+    if data_dir.exists() and any(data_dir.iterdir()):
+        parser.error(f"{data_dir} is not empty")
+    print(f"history: {args.days} network days at scale {args.scale}", flush=True)
+    with history(data_dir, args.days, args.scale) as made:
+        print(
+            f"history: {made.events:,} events; "
+            + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in made.stages.items()),
+            flush=True,
+        )
+        settings = Settings.from_env(made.env)
+        first = measured_publish(settings)
+        describe("first publish (empty dir)", first)
+        rows = first.result.table_rows
+        print(f"  {sum(rows.values()):,} rows in {len(rows)} tables; largest:")
+        for name, count in sorted(rows.items(), key=lambda item: -item[1])[:5]:
+            print(f"    {name:<30} {count:>10,} rows")
+        after_batch: list[Cost] = []
+        full: list[Cost] = []
+        for _ in range(args.repeats):
+            events, ingest_s = made.add(MICRO_BATCH_HOURS)
+            build_s, scope = made.build()
+            print(f"micro-batch: {events:,} events, ingest {ingest_s:.1f} s, build {build_s:.1f} s ({scope})")
+            after_batch.append(measured_publish(settings))
+            describe("publish after the batch", after_batch[-1])
+            full.append(measured_publish(settings, full=True))
+            describe("full publish (reference)", full[-1])
+    incremental_s = statistics.median(c.seconds for c in after_batch)
+    full_s = statistics.median(c.seconds for c in full)
+    incremental_b = statistics.median(c.written for c in after_batch)
+    full_b = statistics.median(c.written for c in full)
+    print(f"median of {args.repeats}:")
+    print(f"  publish after a micro-batch  {incremental_s:6.2f} s  {incremental_b / 1e6:8.1f} MB written")
+    print(f"  full publish (reference)     {full_s:6.2f} s  {full_b / 1e6:8.1f} MB written")
+    print(f"  ratio time {incremental_s / full_s:.3f}, bytes {incremental_b / full_b:.3f}")
     print(f"data dir: {data_dir}")
     return 0
 
