@@ -10,6 +10,7 @@ Run by `make bench`; needs the bench extra (confluent-kafka) for producing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -60,8 +61,22 @@ def measure(events: int) -> dict[str, float]:
         figures["incremental_build_s"], output = naap(env, "build")
         recomputed = next(line for line in output.splitlines() if line.startswith("build: incremental:"))
         print(f"  {events:,} events: {recomputed.removeprefix('build: ')}", flush=True)
+        print_slowest_nodes(Path(data_dir) / "dbt" / "target" / "run_results.json")
         figures["full_refresh_s"], _ = naap(env, "build", "--full-refresh")
     return figures
+
+
+def print_slowest_nodes(run_results: Path, count: int = 8) -> None:
+    """Where an incremental build's time goes: dbt's own total and its slowest nodes."""
+    results = json.loads(run_results.read_text())
+    nodes = sorted(results["results"], key=lambda r: -r["execution_time"])
+    tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
+    print(
+        f"  dbt elapsed {results['elapsed_time']:.1f} s; {len(tests)} tests took "
+        f"{sum(r['execution_time'] for r in tests):.1f} s of thread time; slowest nodes:"
+    )
+    for node in nodes[:count]:
+        print(f"    {node['execution_time']:6.2f} s  {node['unique_id'].split('.')[-1]}")
 
 
 def main() -> None:

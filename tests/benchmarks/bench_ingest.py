@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -30,24 +30,33 @@ from ingest.settings import KafkaSettings
 from ingest.simulate import load_scenario, simulate
 
 TOPIC = "bench_events"
+EVENTS_PER_SIMULATED_DAY = 1_111_018  # network-day at scale 1
 PARTITIONS = 3
 
 
-def simulated_values(events: int) -> list[tuple[bytes | None, bytes]]:
-    """At least `events` wire messages from the network-day scenario, cut to `events`."""
-    scale = 1.0
-    while True:
+def simulated_values(events: int, chunk_hours: int = 1) -> list[tuple[bytes | None, bytes]]:
+    """At least `events` wire messages from the network-day scenario, cut to `events`.
+
+    The day is simulated `chunk_hours` at a time and kept only as bytes: the
+    simulator holds a whole run as Python objects (over 10 KB an event), which
+    exhausted 24 GiB at 5M events.
+    """
+    start = datetime(2026, 1, 8, tzinfo=UTC)
+    scale = max(1.0, 1.05 * events / EVENTS_PER_SIMULATED_DAY)
+    out: list[tuple[bytes | None, bytes]] = []
+    for chunk in range(24 // chunk_hours):
         result = simulate(
             load_scenario("network-day"),
-            start=datetime(2026, 1, 8, tzinfo=UTC),
-            hours=24,
-            seed=3,
+            start=start + timedelta(hours=chunk * chunk_hours),
+            hours=chunk_hours,
+            seed=3 + chunk,
             scale=scale,
         )
-        if len(result.records) >= events:
-            break
-        scale *= 1.2 * events / max(len(result.records), 1)
-    return [wire_message(record) for record in result.records[:events]]
+        out.extend(wire_message(record) for record in result.records)
+        del result
+    if len(out) < events:
+        raise SystemExit(f"the simulated day has {len(out):,} events, fewer than {events:,}")
+    return out[:events]
 
 
 def wire_message(record: dict) -> tuple[bytes | None, bytes]:
