@@ -20,6 +20,7 @@ import pytest
 from conftest import Workspace
 
 from ingest.embedded_broker import EmbeddedBroker
+from ingest.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -28,32 +29,8 @@ SCENARIOS = sorted(path.name.removesuffix(".expected.json") for path in SCENARIO
 TOPICS = ("network_events_scenarios", "streaming_events_scenarios")
 WIRE_TOPICS = {"network_events": TOPICS[0], "streaming_events": TOPICS[1]}
 
-_SLA_PRIMITIVES = (
-    "requested_sessions",
-    "startup_success_sessions",
-    "no_orch_sessions",
-    "startup_excused_sessions",
-    "startup_failed_sessions",
-    "loading_only_sessions",
-    "zero_output_fps_sessions",
-    "output_failed_sessions",
-    "effective_failed_sessions",
-    "confirmed_swapped_sessions",
-    "inferred_swap_sessions",
-    "total_swapped_sessions",
-    "sessions_ending_in_error",
-    "error_status_samples",
-    "health_signal_count",
-    "health_expected_signal_count",
-    "status_samples",
-    "output_fps_sum",
-    "prompt_to_first_frame_sum_ms",
-    "prompt_to_first_frame_sample_count",
-    "e2e_latency_sum_ms",
-    "e2e_latency_sample_count",
-    "startup_latency_sum_ms",
-    "startup_latency_sample_count",
-)
+# The simulator's truth lists the same primitives; known_sessions_count is checked as requested_sessions.
+_SLA_PRIMITIVES = (*(f for f in SLA_FIELDS if f != "known_sessions_count"), "output_fps_sum")
 _GPU_PRIMITIVES = (
     "known_sessions_count",
     "startup_success_sessions",
@@ -77,21 +54,7 @@ _GPU_PRIMITIVES = (
     "startup_latency_sample_count",
 )
 _DEMAND_PRIMITIVES = (
-    "sessions_count",
-    "requested_sessions",
-    "startup_success_sessions",
-    "no_orch_sessions",
-    "startup_excused_sessions",
-    "startup_failed_sessions",
-    "loading_only_sessions",
-    "zero_output_fps_sessions",
-    "effective_failed_sessions",
-    "total_swapped_sessions",
-    "sessions_ending_in_error",
-    "error_status_samples",
-    "health_signal_count",
-    "health_expected_signal_count",
-    "status_samples",
+    *(f for f in DEMAND_FIELDS if f != "known_sessions_count"),
     "output_fps_sum",
     "total_minutes",
 )
