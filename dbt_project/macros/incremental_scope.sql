@@ -32,15 +32,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro scope_relation_of(relation) -%}
+    {{ return(api.Relation.create(
+        database=relation.database, schema='scope', identifier=relation.identifier, type='table'
+    )) }}
+{%- endmacro %}
+
 {#- Writes the scope of the model being built and returns its relation, or none
     when the model is built from scratch (first run or --full-refresh). -#}
 {% macro incremental_scope(scope_sql) -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set scope_relation = api.Relation.create(
-        database=this.database, schema='scope', identifier=this.identifier, type='table'
-    ) -%}
+    {%- set scope_relation = scope_relation_of(this) -%}
     {%- do run_query('create or replace table ' ~ scope_relation ~ ' as ' ~ scope_sql) -%}
     {{ return(scope_relation) }}
 {%- endmacro %}
@@ -97,9 +101,7 @@
 {% macro get_incremental_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set key = arg_dict['unique_key'] -%}
-    {%- set scope_relation = api.Relation.create(
-        database=target.database, schema='scope', identifier=target.identifier, type='table'
-    ) -%}
+    {%- set scope_relation = scope_relation_of(target) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }} where {{ key }} in (select {{ key }} from {{ scope_relation }});
     insert into {{ target }} ({{ columns }}) select {{ columns }} from {{ arg_dict['temp_relation'] }};
