@@ -42,8 +42,8 @@ def simulated_values(events: int, chunk_hours: int = 1) -> list[tuple[bytes | No
     exhausted 24 GiB at 5M events.
     """
     start = datetime(2026, 1, 8, tzinfo=UTC)
-    # Hour-long runs cut the sessions that span hours: about 0.92 of a whole day's events.
-    scale = max(1.0, 1.2 * events / EVENTS_PER_SIMULATED_DAY)
+    # Hour-long runs cut the sessions that span hours: about 0.83 of a whole day's events.
+    scale = max(1.0, 1.3 * events / EVENTS_PER_SIMULATED_DAY)
     out: list[tuple[bytes | None, bytes]] = []
     for chunk in range(24 // chunk_hours):
         result = simulate(
