@@ -79,7 +79,11 @@ def build(
         # comparing two marts must not fail because one of them was not selected.
         args += ["--select", *select, "--indirect-selection", "cautious"]
     # profiles.yml and the lake views read the data dir from the environment.
-    env = {**os.environ, "NAAP_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "NAAP_DATA_DIR": str(settings.data_dir),
+        "NAAP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+    }
     completed = subprocess.run(args, env=env, check=False)
     run_results = target / "run_results.json"
     if completed.returncode not in (0, 1) or not run_results.exists():
@@ -92,7 +96,7 @@ def build(
         result.statuses[(node["resource_type"], status)] += 1
         if status in ("error", "fail"):
             result.failures.append(f"{node['resource_type']} {node['name']}: {node_result['message']}")
-        elif node["resource_type"] == "model" and node["fqn"][1] == "marts":
+        elif status == "success" and node["resource_type"] == "model" and node["fqn"][1] == "marts":
             marts.append(node["alias"])
     with duckdb.connect(str(warehouse_path(settings)), read_only=True) as con:
         for name in sorted(marts):

@@ -70,7 +70,7 @@ def publish(
     marts = public_marts()
     publish_dir(settings).mkdir(parents=True, exist_ok=True)
     result = PublishResult(database=database_path(settings))
-    with _locked(publish_dir(settings)), _read_only(warehouse) as duck:
+    with _locked(publish_dir(settings)), _read_only(warehouse, settings) as duck:
         duck.execute("set TimeZone = 'UTC'")
         types = _mart_types(duck, marts)
         baseline = None if full else _baseline(snapshots_dir(settings))
@@ -118,9 +118,16 @@ def _mart_types(duck: duckdb.DuckDBPyConnection, marts: tuple[Mart, ...]) -> dic
 
 
 @contextmanager
-def _read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _read_only(warehouse: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(
+            str(warehouse),
+            read_only=True,
+            config={
+                "memory_limit": settings.duckdb_memory_limit,
+                "temp_directory": str(settings.data_dir / "duckdb_tmp"),
+            },
+        )
     except duckdb.IOException as exc:
         raise PublishError(
             f"cannot read {warehouse} (is a build running?): {str(exc).splitlines()[0]}"

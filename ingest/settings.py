@@ -7,6 +7,7 @@ override them per call.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 DEFAULT_TOPICS = ("network_events", "streaming_events")
 DEFAULT_TOPIC_ORGS = {"network_events": "daydream", "streaming_events": "cloudspe"}
 DEFAULT_CONSUMER_GROUP = "naap-warehouse"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+_MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -57,6 +60,8 @@ class Settings:
     batch_max_events: int = 250_000
     ingest_workers: int = 2
     snapshots_keep: int = 7
+    # DuckDB's own default is 80 % of RAM; the profile in dbt_project/profiles.yml has the same default.
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def lake_dir(self) -> Path:
@@ -86,6 +91,7 @@ class Settings:
             batch_max_events=int(_positive_float(env, "NAAP_BATCH_MAX_EVENTS", 250_000)),
             ingest_workers=int(_positive_float(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1)),
             snapshots_keep=_positive_int(env, "NAAP_SNAPSHOTS_KEEP", 7),
+            duckdb_memory_limit=_memory_size(env, "NAAP_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
         )
 
 
@@ -110,6 +116,13 @@ def parse_topic_orgs(value: str | None) -> dict[str, str]:
             raise SettingsError(f"NAAP_TOPIC_ORGS entry {pair!r} is not of the form topic=org")
         orgs[topic.strip()] = org.strip()
     return orgs
+
+
+def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:
+    value = (env.get(name) or default).strip()
+    if not _MEMORY_SIZE.fullmatch(value):
+        raise SettingsError(f"{name}={value!r} must be a size such as 4GB or 512MB")
+    return value
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

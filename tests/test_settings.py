@@ -16,6 +16,8 @@ def test_defaults_resolve_data_dir_to_an_absolute_path() -> None:
     assert settings.org_for("other_topic") == "other_topic"
     assert settings.snapshots_keep == 7
     assert Settings.from_env({"NAAP_SNAPSHOTS_KEEP": "3"}).snapshots_keep == 3
+    assert settings.duckdb_memory_limit == "4GB"
+    assert Settings.from_env({"NAAP_DUCKDB_MEMORY_LIMIT": "512MiB"}).duckdb_memory_limit == "512MiB"
 
 
 def test_topic_org_map_and_topics_are_parsed() -> None:
@@ -32,6 +34,7 @@ def test_topic_org_map_and_topics_are_parsed() -> None:
         ("NAAP_BATCH_MAX_EVENTS", "-5", "must be positive"),
         ("NAAP_SNAPSHOTS_KEEP", "2.5", "must be a whole number"),
         ("NAAP_SNAPSHOTS_KEEP", "0", "must be positive"),
+        ("NAAP_DUCKDB_MEMORY_LIMIT", "lots", "must be a size"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:
