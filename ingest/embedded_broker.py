@@ -51,6 +51,13 @@ class EmbeddedBroker:
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The broker process (benchmarks measure its memory)."""
+        if self._process is None:
+            raise BrokerError("the embedded broker is not running")
+        return self._process.pid
+
     def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
         if _port_open(self.port):
             raise BrokerError(f"port {self.port} on 127.0.0.1 is already in use")

@@ -12,27 +12,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_ingest import TOPIC, produce, simulated_values
+from process_memory import Run, run_sampled
 
 from ingest.embedded_broker import EmbeddedBroker
 
 MICRO_BATCH_SHARE = 5 / (24 * 60)  # five minutes of a simulated day
 
 
-def naap(env: dict[str, str], *args: str) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "ingest.cli", *args], env=env, capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"naap {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return time.perf_counter() - t0, result.stdout
+def naap(env: dict[str, str], *args: str) -> Run:
+    """One `naap` command: wall time, output and the peak RSS of its processes."""
+    return run_sampled([sys.executable, "-m", "ingest.cli", *args], env)
 
 
 def measure(events: int) -> dict[str, float]:
@@ -54,15 +48,28 @@ def measure(events: int) -> dict[str, float]:
         }
         produce(broker.bootstrap_servers, history)
         del history
-        figures["ingest_history_s"], _ = naap(env, "ingest", "--once")
-        figures["full_build_s"], _ = naap(env, "build")
-        produce(broker.bootstrap_servers, batch)
-        figures["ingest_micro_batch_s"], _ = naap(env, "ingest", "--once")
-        figures["incremental_build_s"], output = naap(env, "build")
-        recomputed = next(line for line in output.splitlines() if line.startswith("build: incremental:"))
-        print(f"  {events:,} events: {recomputed.removeprefix('build: ')}", flush=True)
-        print_slowest_nodes(Path(data_dir) / "dbt" / "target" / "run_results.json")
-        figures["full_refresh_s"], _ = naap(env, "build", "--full-refresh")
+        stages = {
+            "ingest_history": ("ingest", "--once"),
+            "full_build": ("build",),
+            "ingest_micro_batch": ("ingest", "--once"),
+            "incremental_build": ("build",),
+            "full_refresh": ("build", "--full-refresh"),
+        }
+        for stage, args in stages.items():
+            if stage == "ingest_micro_batch":
+                produce(broker.bootstrap_servers, batch)
+            run = naap(env, *args)
+            figures[f"{stage}_s"], figures[f"{stage}_rss_gb"] = run.seconds, run.peak_rss_gb
+            print(
+                f"  {events:,} events: {stage} {run.seconds:.1f} s, peak RSS {run.peak_rss_gb:.2f} GB",
+                flush=True,
+            )
+            if stage == "incremental_build":
+                recomputed = next(
+                    line for line in run.stdout.splitlines() if line.startswith("build: incremental:")
+                )
+                print(f"  {events:,} events: {recomputed.removeprefix('build: ')}", flush=True)
+                print_slowest_nodes(Path(data_dir) / "dbt" / "target" / "run_results.json")
     return figures
 
 
@@ -92,6 +99,10 @@ def main() -> None:
             f"  full refresh (ref.)   {f['full_refresh_s']:7.1f} s  ({events / f['full_refresh_s']:,.0f} ev/s)"
         )
         print(f"  ratio incremental / full refresh   {f['incremental_build_s'] / f['full_refresh_s']:.3f}")
+        print(
+            "  peak RSS (GB): "
+            + ", ".join(f"{k.removesuffix('_rss_gb')} {v:.2f}" for k, v in f.items() if k.endswith("_rss_gb"))
+        )
         print(
             f"  ingest: history {f['ingest_history_s']:.1f} s, micro-batch {f['ingest_micro_batch_s']:.1f} s"
         )

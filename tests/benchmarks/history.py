@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench_build import naap
 from bench_ingest import produce, wire_message
+from process_memory import Run
 
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.simulate import load_scenario, simulate
@@ -42,6 +43,12 @@ class History:
 
     def add(self, hours: float) -> tuple[int, float]:
         """Simulate `hours` after the newest one, produce and ingest them; (events, ingest seconds)."""
+        events = self.produce(hours)
+        return events, self.ingest().seconds
+
+    def produce(self, hours: float) -> int:
+        """Simulate `hours` after the newest one and produce them (not ingested); the events produced."""
+        t0 = time.perf_counter()
         records = simulate(
             load_scenario("network-day"), start=self.end, hours=hours, seed=self.seed, scale=self.scale
         ).records
@@ -51,21 +58,34 @@ class History:
         for record in records:
             by_topic[record["topic"]].append(wire_message(record))
         del records
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
+        self.stages["simulate"] += t1 - t0
         for topic, messages in by_topic.items():
             produce(self.bootstrap, messages, topic)
-        self.stages["produce"] += time.perf_counter() - t0
+        self.stages["produce"] += time.perf_counter() - t1
         events = sum(len(m) for m in by_topic.values())
-        del by_topic
-        ingest_s, _ = naap(self.env, "ingest", "--once")
         self.events += events
-        return events, ingest_s
+        return events
+
+    def ingest(self) -> Run:
+        """`naap ingest --once` of everything produced so far."""
+        run = naap(self.env, "ingest", "--once")
+        self.stages["ingest"] += run.seconds
+        return run
 
     def build(self) -> tuple[float, str]:
         """`naap build` (incremental after the first); seconds and its one-line scope summary."""
-        seconds, output = naap(self.env, "build")
-        scope = next((line for line in output.splitlines() if line.startswith("build: incremental:")), "")
-        return seconds, scope.removeprefix("build: ")
+        run = naap(self.env, "build")
+        scope = next((line for line in run.stdout.splitlines() if line.startswith("build: incremental:")), "")
+        return run.seconds, scope.removeprefix("build: ")
+
+
+def pipeline_env(data_dir: Path, bootstrap: str) -> dict[str, str]:
+    """The environment of every `naap` command: this data dir and broker, both default topics."""
+    env = {**os.environ, "NAAP_DATA_DIR": str(data_dir), "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    for name in ("NAAP_TOPICS", "NAAP_TOPIC_ORGS", "NAAP_FAULT_POINT"):
+        env.pop(name, None)  # the defaults: both topics, each with its organisation
+    return env
 
 
 @contextmanager
@@ -74,24 +94,14 @@ def history(data_dir: Path, days: int, scale: float) -> Iterator[History]:
     log = Path(tempfile.gettempdir()) / "naap-bench-history-broker.log"
     with EmbeddedBroker(log_path=log) as broker:
         broker.create_topics(TOPICS, partitions=3)
-        env = {
-            **os.environ,
-            "NAAP_DATA_DIR": str(data_dir),
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        }
-        for name in ("NAAP_TOPICS", "NAAP_TOPIC_ORGS", "NAAP_FAULT_POINT"):
-            env.pop(name, None)  # the defaults: both topics, each with its organisation
-        made = History(env, broker.bootstrap_servers, scale)
-        t0 = time.perf_counter()
+        made = History(pipeline_env(data_dir, broker.bootstrap_servers), broker.bootstrap_servers, scale)
         for _ in range(days):
             t_day = time.perf_counter()
             events, ingest_s = made.add(24)
-            made.stages["ingest"] += ingest_s
             print(
                 f"  {made.end - timedelta(days=1):%Y-%m-%d}: {events:,} events, ingested in {ingest_s:.1f} s "
                 f"(day {time.perf_counter() - t_day:.0f} s)",
                 flush=True,
             )
-        made.stages["simulate"] = time.perf_counter() - t0 - made.stages["produce"] - made.stages["ingest"]
         made.stages["build"], _ = made.build()
         yield made
