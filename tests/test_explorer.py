@@ -1,6 +1,7 @@
 """The explorer over HTTP: a real `naap run` left serving, and a `naap serve` read while publishing."""
 
 import hashlib
+import re
 import shutil
 import sqlite3
 import threading
@@ -88,11 +89,26 @@ def test_every_canned_query_answers_with_data(explorer_run) -> None:
     assert {c["value"] for c in components if c["component"] == "sla_score"} == scores
 
 
-def test_the_overview_and_the_sla_report_never_read_a_whole_hourly_table(explorer_run) -> None:
+def _with_filters(query: str, filters: set[str]) -> str:
+    """A dashboard query as datasette-dashboards runs it: `[[ ... ]]` kept only when its filters are set."""
+
+    def keep(block: re.Match[str]) -> str:
+        return block[1] if set(re.findall(r":(\w+)", block[1])) <= filters else ""
+
+    return re.sub(r"\[\[(.*?)\]\]", keep, query, flags=re.DOTALL)
+
+
+def test_the_overview_the_sla_report_and_the_drilldown_never_read_a_whole_hourly_table(explorer_run) -> None:
     """Their cost must not grow with history: each reads its hours through an index."""
     queries = {name: QUERIES[name]["sql"] for name in ("network_overview_24h", "orchestrator_sla_report")}
     queries |= {slug: chart["query"] for slug, chart in DASHBOARDS["network-overview"]["charts"].items()}
-    params = {"address": "0xabc", "since": "2026-01-01", "until": ""}
+    # The drilldown opens on its default window of days, for every orchestrator.
+    queries |= {
+        f"drilldown {slug}": _with_filters(chart["query"], {"days"})
+        for slug, chart in DASHBOARDS["orchestrator-drilldown"]["charts"].items()
+    }
+    assert DASHBOARDS["orchestrator-drilldown"]["filters"]["days"]["default"] == 7
+    params = {"address": "0xabc", "since": "2026-01-01", "until": "", "days": 7}
     with _db(explorer_run) as db:
         hourly = {
             name
