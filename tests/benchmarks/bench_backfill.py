@@ -10,7 +10,7 @@ time and the peak RSS of its processes.
 Micro-batches: REPEATS times the next 5 simulated minutes (the network's own rate) and REPEATS
 times 5 minutes at 10 times the rate, each through ingest, incremental build and publish. The
 reference is the same batches (same seeds, same times) on top of 1 day of history: the last
-backfilled day alone, in its own data dir and broker, measured in the same run.
+backfilled day alone, in its own data dir and broker, measured in the same run (after the backfill).
 
     python tests/benchmarks/bench_backfill.py [--days 30] [--scale 1.06] [--chunk 5000000]
         [--repeats 3] [--data-dir DIR]
@@ -178,6 +178,14 @@ def main() -> int:
     plan = Backfill(args.days, args.scale, args.chunk)
     last_day = START + timedelta(days=args.days - 1)
 
+    print(f"backfill: {args.days} days into {data_dir}", flush=True)
+    broker = fresh_broker(data_dir)
+    try:
+        made = History(pipeline_env(data_dir, broker.bootstrap_servers), broker.bootstrap_servers, args.scale)
+        backfill(made, broker, plan)
+        long = micro_batches(made, args.repeats, f"{args.days} days")
+    finally:
+        broker.stop()
     print(f"reference: day {args.days} alone, then the micro-batches", flush=True)
     short_dir = Path(tempfile.mkdtemp(prefix="bench-backfill-1day-")) / "data"
     broker = fresh_broker(short_dir)
@@ -194,14 +202,6 @@ def main() -> int:
     finally:
         broker.stop()
 
-    print(f"backfill: {args.days} days into {data_dir}", flush=True)
-    broker = fresh_broker(data_dir)
-    try:
-        made = History(pipeline_env(data_dir, broker.bootstrap_servers), broker.bootstrap_servers, args.scale)
-        backfill(made, broker, plan)
-        long = micro_batches(made, args.repeats, f"{args.days} days")
-    finally:
-        broker.stop()
     report(plan, long, short)
     print(f"data dir: {data_dir}")
     return 0
