@@ -96,14 +96,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- A unique key as SQL: one column, or a list of columns (compared as a row). -#}
+{% macro scope_key(unique_key) -%}
+    {{ unique_key if unique_key is string else unique_key | join(', ') }}
+{%- endmacro %}
+
 {#- The `replace_scope` incremental strategy: delete every scoped key, insert the
     recomputed rows, in the materialisation's one transaction. -#}
 {% macro get_incremental_replace_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
-    {%- set key = arg_dict['unique_key'] -%}
+    {%- set key = scope_key(arg_dict['unique_key']) -%}
     {%- set scope_relation = scope_relation_of(target) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where {{ key }} in (select {{ key }} from {{ scope_relation }});
+    delete from {{ target }} where ({{ key }}) in (select {{ key }} from {{ scope_relation }});
     insert into {{ target }} ({{ columns }}) select {{ columns }} from {{ arg_dict['temp_relation'] }};
 {%- endmacro %}
 

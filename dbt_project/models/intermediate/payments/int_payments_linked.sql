@@ -3,10 +3,45 @@
     carries requestID; the first non-empty requestID of a sessionID (by event_ts,
     event_id) applies to all its tickets. A request id seen on a stream trace of the
     same org gives the stream id and so the session key. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{#- Recomputed: new payments and every payment of their payment sessions (a late
+    first payment changes the session's request id), the payments linked to a
+    request id that a new stream trace carries, and the build range. -#}
+{%- set scope_sql -%}
+    with new_payments as (
+        select org, event_id, session_id from {{ ref('stg_lake__payments') }}
+        where built_at > {{ last_built_at() }}
+    ),
+    new_trace_requests as (
+        select org, request_id from {{ ref('stg_lake__stream_traces') }}
+        where built_at > {{ last_built_at() }} and coalesce(trim(request_id), '') != ''
+    )
+    select org, event_id from new_payments
+    union
+    select org, event_id from {{ ref('stg_lake__payments') }}
+    where (org, session_id) in (
+        select org, session_id from new_payments where coalesce(trim(session_id), '') != ''
+    )
+    union
+    select org, event_id from {{ this }}
+    where (org, linked_request_id) in (select org, request_id from new_trace_requests)
+    union
+    select org, event_id from {{ ref('stg_lake__payments') }} where {{ in_build_range('event_ts') }}
+{%- endset -%}
+{%- set scope = incremental_scope(scope_sql) -%}
 with
 
 payments as (
     select * from {{ ref('stg_lake__payments') }}
+    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
+),
+
+-- Every payment of the sessions in scope: the session's request id needs them all.
+session_payments as (
+    select * from {{ ref('stg_lake__payments') }}
+    {%- if scope is not none %}
+    where (org, session_id) in (select org, session_id from payments)
+    {%- endif %}
 ),
 
 stream_traces as (
@@ -18,7 +53,7 @@ session_requests as (
         org,
         session_id,
         arg_min(request_id, (event_ts, event_id)) as session_request_id,
-    from payments
+    from session_payments
     where coalesce(trim(session_id), '') != ''
         and coalesce(trim(request_id), '') != ''
     group by all
@@ -37,7 +72,7 @@ request_streams as (
 
 linked as (
     select
-        payments.*,
+        payments.* replace ({{ build_stamp() }} as built_at),
         coalesce(nullif(trim(payments.request_id), ''), session_requests.session_request_id) as linked_request_id,
         case
             when coalesce(trim(payments.request_id), '') != '' then 'request_id'

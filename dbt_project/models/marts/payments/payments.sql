@@ -1,7 +1,13 @@
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{%- set scope = incremental_scope(
+    'select org, event_id from ' ~ ref('int_payments_linked') ~ ' where built_at > ' ~ last_built_at()
+) -%}
+
 with
 
 linked_payments as (
     select * from {{ ref('int_payments_linked') }}
+    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
 ),
 
 published as (
@@ -43,6 +49,7 @@ published as (
         price_wei_per_pixel,
         face_value_text,
         price_text,
+        built_at,
     from linked_payments
 )
 
