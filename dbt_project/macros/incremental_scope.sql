@@ -140,3 +140,30 @@
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
+
+{#- An on-run-start hook: a model that became incremental in a new version finds
+    its old table without `built_at`, which its scope cannot read; drop such tables
+    so that their first incremental run builds them from scratch. -#}
+{% macro drop_unstamped_incremental_tables() -%}
+    {%- if execute -%}
+        {%- set names = [] -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+                {%- do names.append("'" ~ node.alias ~ "'") -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set unstamped = run_query(
+            "select table_name from duckdb_tables() t where schema_name = '" ~ target.schema ~ "'"
+            ~ " and table_name in (" ~ names | join(', ') ~ ") and not exists ("
+            ~ "select 1 from duckdb_columns() c where c.schema_name = t.schema_name"
+            ~ " and c.table_name = t.table_name and c.column_name = 'built_at')"
+        ) -%}
+        {%- for row in unstamped.rows -%}
+            {%- do log('rebuilding ' ~ row[0] ~ ' from scratch: it became incremental', info=true) -%}
+            {#- Through the adapter, so that its relation cache (and is_incremental()) forgets the table. -#}
+            {%- do adapter.drop_relation(
+                adapter.get_relation(database=target.database, schema=target.schema, identifier=row[0])
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -13,7 +13,9 @@ reference is the same batches (same seeds, same times) on top of 1 day of histor
 backfilled day alone, in its own data dir and broker, measured in the same run (after the backfill).
 
     python tests/benchmarks/bench_backfill.py [--days 30] [--scale 1.06] [--chunk 5000000]
-        [--repeats 3] [--data-dir DIR]
+        [--repeats 3] [--data-dir DIR] [--batches-only]
+
+`--batches-only` measures only the micro-batches, on a data dir an earlier run backfilled.
 
 The data dir is left for bench_explorer.py (`--data-dir`).
 """
@@ -132,16 +134,8 @@ def micro_batches(made: History, repeats: int, label: str) -> dict[str, list[Bat
 
 
 def report(plan: Backfill, long: dict[str, list[BatchCost]], short: dict[str, list[BatchCost]]) -> None:
-    print(f"backfill of {plan.days} days at scale {plan.scale} (chunks of {plan.chunk:,} events):")
-    for name, stage in plan.stages.items():
-        rss = f", peak RSS {stage.peak_rss_gb:.2f} GB" if stage.peak_rss_gb else ""
-        print(f"  {name:<9} {stage.seconds:8.1f} s{rss}")
-    warehouse = sum(plan.stages[s].seconds for s in ("ingest", "build", "publish"))
-    total = sum(stage.seconds for stage in plan.stages.values())
-    print(
-        f"  ingest + build + publish {warehouse / 60:.1f} min; with simulate and produce {total / 60:.1f} min"
-    )
-    print(f"  peak RSS of the broker {plan.broker_peak_gb:.2f} GB; of this script {_own_peak_gb():.2f} GB")
+    if plan.stages:
+        report_backfill(plan)
     print("micro-batch (ingest + incremental build + publish), median seconds:")
     for kind in BATCH_KINDS:
         on_long = statistics.median(c.total_s for c in long[kind])
@@ -158,6 +152,19 @@ def report(plan: Backfill, long: dict[str, list[BatchCost]], short: dict[str, li
         )
 
 
+def report_backfill(plan: Backfill) -> None:
+    print(f"backfill of {plan.days} days at scale {plan.scale} (chunks of {plan.chunk:,} events):")
+    for name, stage in plan.stages.items():
+        rss = f", peak RSS {stage.peak_rss_gb:.2f} GB" if stage.peak_rss_gb else ""
+        print(f"  {name:<9} {stage.seconds:8.1f} s{rss}")
+    warehouse = sum(plan.stages[s].seconds for s in ("ingest", "build", "publish"))
+    total = sum(stage.seconds for stage in plan.stages.values())
+    print(
+        f"  ingest + build + publish {warehouse / 60:.1f} min; with simulate and produce {total / 60:.1f} min"
+    )
+    print(f"  peak RSS of the broker {plan.broker_peak_gb:.2f} GB; of this script {_own_peak_gb():.2f} GB")
+
+
 def _own_peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
@@ -169,12 +176,17 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=5_000_000, help="events per ingest and topic recreation")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, help="an empty or missing folder (default: a temp dir)")
+    parser.add_argument(
+        "--batches-only",
+        action="store_true",
+        help="--data-dir already holds the backfill of these --days and --scale: only the micro-batches",
+    )
     args = parser.parse_args()
     if args.days < 2:
         parser.error("--days must be at least 2: the reference history is the last day alone")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-backfill-")) / "data"
-    if data_dir.exists() and any(data_dir.iterdir()):
-        parser.error(f"{data_dir} is not empty")
+    if args.batches_only != (data_dir.exists() and any(data_dir.iterdir())):
+        parser.error(f"{data_dir} must be {'a backfilled data dir' if args.batches_only else 'empty'}")
     plan = Backfill(args.days, args.scale, args.chunk)
     last_day = START + timedelta(days=args.days - 1)
 
@@ -182,7 +194,11 @@ def main() -> int:
     broker = fresh_broker(data_dir)
     try:
         made = History(pipeline_env(data_dir, broker.bootstrap_servers), broker.bootstrap_servers, args.scale)
-        backfill(made, broker, plan)
+        if args.batches_only:
+            # A new broker's topics have new ids, so the lake reads them from their beginning.
+            made.end, made.seed = START + timedelta(days=args.days), 42 + args.days
+        else:
+            backfill(made, broker, plan)
         long = micro_batches(made, args.repeats, f"{args.days} days")
     finally:
         broker.stop()
