@@ -89,6 +89,32 @@
     {{ return(incremental_scope(scope_sql)) }}
 {%- endmacro %}
 
+{#- A predicate keeping the signals at or after the first signal of any session in
+    `scope`. No event of a scoped session is older, and DuckDB skips the row groups
+    whose event times are all older, so a micro-batch stops reading all history.
+    `signals` holds every signal staged before with its session key; `new_signals`
+    are the staged sources whose newly built rows it does not hold yet. True when
+    building from scratch, false when the scope is empty. -#}
+{% macro since_first_signal(scope, signals, new_signals=[]) -%}
+    {%- if scope is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set firsts -%}
+        select min(event_ts) as first_ts from {{ signals }}
+        where session_key in (select session_key from {{ scope }})
+        {%- for source in new_signals %}
+        union all
+        select min(event_ts) from {{ source }}
+        where built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }}
+        {%- endfor %}
+    {%- endset -%}
+    {%- set first_ts = run_query('select min(first_ts) from (' ~ firsts ~ ')').columns[0].values()[0] -%}
+    {%- if first_ts is none -%}
+        {{ return('false') }}
+    {%- endif -%}
+    {{ return("event_ts >= '" ~ first_ts.isoformat() ~ "'::timestamptz") }}
+{%- endmacro %}
+
 {#- A filter keeping the rows whose key is in scope; nothing when building from scratch. -#}
 {% macro within_scope(scope, column, key='session_key') -%}
     {%- if scope is not none -%}

@@ -3,12 +3,13 @@
     explicit swap, and whenever the named orchestrator changes. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_unioned')) -%}
 
 with
 
 candidates as (
     select * from {{ ref('int_session_signals_unioned') }}
-    where is_selection_candidate {{ within_scope(scope, 'session_key') }}
+    where is_selection_candidate and {{ since }} {{ within_scope(scope, 'session_key') }}
 ),
 
 ordered as (

@@ -16,6 +16,7 @@
     {%- endfor %}
 {%- endset -%}
 {%- set scope = incremental_scope(scope_sql) -%}
+{%- set since = since_first_signal(scope, this, signal_sources) -%}
 
 with
 
@@ -85,7 +86,7 @@ flagged as (
             and not (signal_source = 'trace' and starts_with(signal_type, 'runner_')) as is_selection_candidate,
         {{ build_stamp() }} as built_at,
     from keyed
-    where session_key is not null {{ within_scope(scope, 'session_key') }}
+    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
 )
 
 select * from flagged

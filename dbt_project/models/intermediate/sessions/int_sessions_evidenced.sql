@@ -1,6 +1,7 @@
 {#- Per-session evidence, all-time over the session key (reference-behaviour.md §2.2). -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_unioned')) -%}
 
 with
 
@@ -46,7 +47,7 @@ trace_evidence as (
         arg_max(request_id, event_ts) filter (where coalesce(trim(request_id), '') != '') as trace_request_id,
         arg_max(gateway, event_ts) as trace_gateway,
     from traces
-    where session_key is not null {{ within_scope(scope, 'session_key') }}
+    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -71,7 +72,7 @@ status_evidence as (
         arg_max(request_id, event_ts) filter (where coalesce(trim(request_id), '') != '') as status_request_id,
         arg_max(gateway, event_ts) as status_gateway,
     from statuses
-    where session_key is not null {{ within_scope(scope, 'session_key') }}
+    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
@@ -85,7 +86,7 @@ event_evidence as (
         max(event_ts) as event_last_seen,
         arg_max(pipeline_hint, event_ts) filter (where coalesce(trim(pipeline_hint), '') != '') as event_pipeline_hint,
     from stream_events
-    where session_key is not null {{ within_scope(scope, 'session_key') }}
+    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 

@@ -5,6 +5,7 @@
     kept out of SLA and GPU metrics. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_unioned')) -%}
 
 with
 
@@ -37,7 +38,7 @@ hours as (
         coalesce(sum(e2e_latency_ms) filter (where e2e_latency_ms > 0), 0) as status_e2e_latency_sum_ms,
         count(*) filter (where e2e_latency_ms > 0) as status_e2e_latency_sample_count,
     from statuses
-    where session_key is not null {{ within_scope(scope, 'session_key') }}
+    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 
