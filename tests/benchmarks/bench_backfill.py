@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bench_build import naap
+from bench_build import naap, print_slowest_nodes
 from history import START, TOPICS, History, pipeline_env
 from process_memory import tree_rss_bytes
 
@@ -129,6 +129,7 @@ def micro_batches(made: History, repeats: int, label: str) -> dict[str, list[Bat
                 f"publish {publish_s:.1f} s = {cost.total_s:.1f} s ({cost.scope})",
                 flush=True,
             )
+            print_slowest_nodes(Path(made.env["NAAP_DATA_DIR"]) / "dbt" / "target" / "run_results.json", 6)
     made.scale = base_scale
     return costs
 
