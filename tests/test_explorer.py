@@ -158,7 +158,13 @@ def test_the_dashboards_page_lists_every_dashboard(explorer_run) -> None:
     for slug, dashboard in DASHBOARDS.items():
         assert f"/-/dashboards/{slug}" in page.text
         assert dashboard["title"] in page.text
-        assert _get(explorer_run, f"/-/dashboards/{slug}").status_code == 200
+        opened = httpx.get(f"{explorer_run.url}/-/dashboards/{slug}", follow_redirects=True, timeout=30)
+        assert opened.status_code == 200
+        # A dashboard with default filters opens on them (the drilldown on its last 7 days).
+        defaults = {
+            key: str(f["default"]) for key, f in dashboard.get("filters", {}).items() if "default" in f
+        }
+        assert {k: v for k, v in opened.url.params.items() if k in defaults} == defaults
 
 
 def test_every_dashboard_chart_query_returns_rows(explorer_run) -> None:
