@@ -123,10 +123,7 @@ def _read_only(warehouse: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyC
         con = duckdb.connect(
             str(warehouse),
             read_only=True,
-            config={
-                "memory_limit": settings.duckdb_memory_limit,
-                "temp_directory": str(settings.data_dir / "duckdb_tmp"),
-            },
+            config={"memory_limit": settings.duckdb_memory_limit},
         )
     except duckdb.IOException as exc:
         raise PublishError(
