@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_DATA ?= data/bench-history
+BACKFILL_DATA ?= data/bench-backfill
+BACKFILL_DAYS ?= 30
 
 .PHONY: setup run test lint format bench broker dagster publish serve metadata chromium clean
 
@@ -36,6 +38,7 @@ format: setup
 	$(BIN)/ruff format .
 
 # bench_publish builds a simulated week (3.7M events) into BENCH_DATA; bench_explorer serves the same data.
+# bench_backfill (about 75 min) backfills BACKFILL_DAYS network days (34M events for 30) and times micro-batches on them.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
@@ -43,6 +46,8 @@ bench: setup
 	rm -rf $(BENCH_DATA)
 	$(BIN)/python tests/benchmarks/bench_publish.py --days 7 --scale 0.5 --data-dir $(BENCH_DATA)
 	$(BIN)/python tests/benchmarks/bench_explorer.py --data-dir $(BENCH_DATA)
+	rm -rf $(BACKFILL_DATA)
+	$(BIN)/python tests/benchmarks/bench_backfill.py --days $(BACKFILL_DAYS) --data-dir $(BACKFILL_DATA)
 
 broker: setup
 	$(BIN)/naap broker
