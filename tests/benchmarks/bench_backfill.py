@@ -33,12 +33,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench_build import naap, print_slowest_nodes
-from history import START, TOPICS, History, pipeline_env
+from history import MICRO_BATCH_HOURS, START, TOPICS, History, pipeline_env
 from process_memory import tree_rss_bytes
 
 from ingest.embedded_broker import EmbeddedBroker
 
-MICRO_BATCH_HOURS = 5 / 60
 BATCH_KINDS = {"1x": 1.0, "10x": 10.0}  # rate multipliers of a 5-minute batch
 
 

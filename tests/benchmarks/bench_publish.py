@@ -19,12 +19,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from history import history
+from history import MICRO_BATCH_HOURS, history
 
 from ingest.publish import PublishResult, publish
 from ingest.settings import Settings
-
-MICRO_BATCH_HOURS = 5 / 60
 
 
 @dataclass

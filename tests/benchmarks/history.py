@@ -29,6 +29,7 @@ from ingest.simulate import load_scenario, simulate
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TOPICS = ("network_events", "streaming_events")
+MICRO_BATCH_HOURS = 5 / 60  # one micro-batch: the 5 simulated minutes after the newest event
 
 
 @dataclass
