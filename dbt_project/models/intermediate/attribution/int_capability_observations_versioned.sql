@@ -9,7 +9,7 @@ snapshots as (
     where coalesce(orchestrator_address, '') != ''
 ),
 
-projected as (
+projected as materialized (
     select
         org,
         event_id,
@@ -40,11 +40,18 @@ projected as (
     from snapshots
 ),
 
+-- The windows run over the keys only: carrying the JSON columns through each of
+-- them cost more than the rest of the model together.
+keys as (
+    select org, event_id, entry_index, observed_at, orchestrator_address, orchestrator_uri_norm, projection_hash,
+    from projected
+),
+
 changes as (
     select
         *,
         projection_hash is distinct from lag(projection_hash) over surface as is_new_version,
-    from projected
+    from keys
     window surface as (
         partition by org, orchestrator_address, orchestrator_uri_norm
         order by observed_at, event_id, entry_index
@@ -79,11 +86,25 @@ bounded as (
             order by observed_at, event_id, entry_index
         ) as next_observation_version_from,
     from versioned
+),
+
+versions as (
+    select
+        org,
+        event_id,
+        entry_index,
+        is_new_version,
+        version_number,
+        version_id,
+        version_valid_from,
+        -- Open-ended for the latest version; otherwise until the next version starts.
+        max(case when next_observation_version_from != version_valid_from then next_observation_version_from end)
+            over (partition by version_id) as version_valid_to,
+    from bounded
 )
 
 select
-    * exclude (next_observation_version_from),
-    -- Open-ended for the latest version; otherwise until the next version starts.
-    max(case when next_observation_version_from != version_valid_from then next_observation_version_from end)
-        over (partition by version_id) as version_valid_to,
-from bounded
+    p.*,
+    v.* exclude (org, event_id, entry_index),
+from projected as p
+inner join versions as v using (org, event_id, entry_index)

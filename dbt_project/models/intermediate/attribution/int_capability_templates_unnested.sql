@@ -1,11 +1,25 @@
 {#- What each capability observation offers, as attribution templates
     (reference-behaviour.md §2.4): one per (hardware entry, GPU) when hardware is
     reported; one per builtin capability and model otherwise; a placeholder when
-    the entry offers neither. -#}
+    the entry offers neither.
+
+    Templates are a function of the projection an observation's version is hashed
+    from, so each distinct projection is unnested once and joined back: the JSON
+    walk is the costly part, and most of a month's snapshots repeat a projection. -#}
 with
 
 observations as (
     select * from {{ ref('int_capability_observations_versioned') }}
+),
+
+projections as (
+    select distinct on (projection_hash)
+        projection_hash,
+        has_hardware,
+        hardware_json,
+        capabilities_json,
+    from observations
+    order by projection_hash, event_id, entry_index
 ),
 
 catalog as (
@@ -14,19 +28,17 @@ catalog as (
 
 hardware_entries as (
     select
-        o.event_id,
-        o.entry_index,
+        o.projection_hash,
         hardware.key::int as hardware_index,
         json_transform(hardware.value, '{"pipeline": "VARCHAR", "model_id": "VARCHAR", "gpu_info": "JSON"}')
             as entry,
-    from observations as o, json_each(o.hardware_json) as hardware
+    from projections as o, json_each(o.hardware_json) as hardware
     where o.has_hardware
 ),
 
 hardware_gpus as (
     select
-        h.event_id,
-        h.entry_index,
+        h.projection_hash,
         h.hardware_index,
         h.entry.pipeline as pipeline_id,
         h.entry.model_id as model_id,
@@ -37,8 +49,7 @@ hardware_gpus as (
 
 hardware_templates as (
     select
-        event_id,
-        entry_index,
+        projection_hash,
         lower(trim(pipeline_id)) as pipeline_id,
         trim(model_id) as model_id,
         nullif(gpu.id, '') as gpu_id,
@@ -51,12 +62,11 @@ hardware_templates as (
 
 per_capability_models as (
     select
-        o.event_id,
-        o.entry_index,
+        o.projection_hash,
         capability.key::int as capability_id,
         model.key as model_id,
         json_transform(model.value, '{"warm": "BOOLEAN", "capacity": "BIGINT"}') as model,
-    from observations as o,
+    from projections as o,
         json_each(o.capabilities_json, '$.constraints.PerCapability') as capability,
         json_each(capability.value, '$.models') as model
     where not o.has_hardware
@@ -64,8 +74,7 @@ per_capability_models as (
 
 capability_templates as (
     select
-        m.event_id,
-        m.entry_index,
+        m.projection_hash,
         c.pipeline_id,
         trim(m.model_id) as model_id,
         null::varchar as gpu_id,
@@ -85,16 +94,15 @@ offered as (
 
 placeholders as (
     select
-        o.event_id,
-        o.entry_index,
+        o.projection_hash,
         '' as pipeline_id,
         '' as model_id,
         null::varchar as gpu_id,
         null::varchar as gpu_model_name,
         null::bigint as gpu_memory_bytes_total,
         false as hardware_present,
-    from observations as o
-    anti join offered as t on t.event_id = o.event_id and t.entry_index = o.entry_index
+    from projections as o
+    anti join offered as t using (projection_hash)
 ),
 
 -- `union`, not `union all`: one GPU listed twice for the same model is one offer.
@@ -121,4 +129,4 @@ select
     t.gpu_memory_bytes_total,
     t.hardware_present,
 from templates as t
-inner join observations as o using (event_id, entry_index)
+inner join observations as o using (projection_hash)
