@@ -24,27 +24,55 @@ attempts_timed as (
     from attempts
 ),
 
-worker_matches as (
+-- One worker event per (org, capability, orchestrator, instant), the highest event
+-- id, so the as-of joins below are deterministic. A join on the key alone grew
+-- with the product of attempts and a month of worker events.
+worker_instants as (
+    select org, capability, orchestrator_address, event_ts, model_id, price_per_unit, worker_url, event_id,
+    from workers
+    qualify row_number() over (
+        partition by org, capability, orchestrator_address, event_ts order by event_id desc
+    ) = 1
+),
+
+latest_before as (
     select
         attempts_timed.event_id,
         attempts_timed.org,
-        workers.model_id as worker_model_id,
-        workers.price_per_unit as worker_price_per_unit,
-        workers.worker_url,
-        workers.event_id as worker_event_id,
+        worker_instants.model_id as worker_model_id,
+        worker_instants.price_per_unit as worker_price_per_unit,
+        worker_instants.worker_url,
+        worker_instants.event_id as worker_event_id,
     from attempts_timed
-    inner join workers
-        on workers.org = attempts_timed.org
-        and workers.capability = attempts_timed.capability
-        and workers.orchestrator_address = attempts_timed.orchestrator_address
-        and workers.event_ts > attempts_timed.finished_at - interval 30 days
-    qualify row_number() over (
-        partition by attempts_timed.org, attempts_timed.event_id
-        order by
-            workers.event_ts <= attempts_timed.finished_at desc,
-            abs(epoch_ms(workers.event_ts) - epoch_ms(attempts_timed.finished_at)),
-            workers.event_id desc
-    ) = 1
+    asof join worker_instants
+        on worker_instants.org = attempts_timed.org
+        and worker_instants.capability = attempts_timed.capability
+        and worker_instants.orchestrator_address = attempts_timed.orchestrator_address
+        and worker_instants.event_ts <= attempts_timed.finished_at
+    where worker_instants.event_ts > attempts_timed.finished_at - interval 30 days
+),
+
+earliest_after as (
+    select
+        attempts_timed.event_id,
+        attempts_timed.org,
+        worker_instants.model_id as worker_model_id,
+        worker_instants.price_per_unit as worker_price_per_unit,
+        worker_instants.worker_url,
+        worker_instants.event_id as worker_event_id,
+    from attempts_timed
+    asof join worker_instants
+        on worker_instants.org = attempts_timed.org
+        and worker_instants.capability = attempts_timed.capability
+        and worker_instants.orchestrator_address = attempts_timed.orchestrator_address
+        and attempts_timed.finished_at < worker_instants.event_ts
+),
+
+worker_matches as (
+    select * from latest_before
+    union all
+    select * from earliest_after
+    anti join latest_before using (org, event_id)
 ),
 
 jobs as (
