@@ -1,11 +1,21 @@
 {#- One AI batch job per (org, request_id) (reference-behaviour.md §1.6, §3.6): the
     latest completed event (event_ts desc, event_id desc) is the job; the earliest
-    received event at or before it is its selection time. -#}
+    received event at or before it is its selection time.
+
+    Incrementally, a job is reassembled from all its events when any of them was
+    staged since the last build or falls inside the build range. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{%- set scope = incremental_scope(
+    'select distinct org, request_id from ' ~ ref('stg_lake__ai_batch_requests')
+    ~ ' where (built_at > ' ~ last_built_at() ~ ' or ' ~ in_build_range('event_ts') ~ ')'
+    ~ " and coalesce(trim(request_id), '') != ''"
+) -%}
+
 with
 
 batch_events as (
     select * from {{ ref('stg_lake__ai_batch_requests') }}
-    where coalesce(trim(request_id), '') != ''
+    where coalesce(trim(request_id), '') != '' {{ within_scope(scope, '(org, request_id)', 'org, request_id') }}
 ),
 
 receipts as (
@@ -67,6 +77,7 @@ jobs as (
         first_receipts.received_at,
         latest_completions.event_ts as completed_at,
         date_trunc('hour', coalesce(latest_completions.event_ts, first_receipts.received_at)) as window_start,
+        {{ build_stamp() }} as built_at,
     from latest_completions
     left join first_receipts
         on first_receipts.org = latest_completions.org

@@ -1,7 +1,13 @@
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{%- set scope = incremental_scope(
+    'select org, request_id from ' ~ ref('int_ai_batch_jobs_assembled') ~ ' where built_at > ' ~ last_built_at()
+) -%}
+
 with
 
 batch_jobs as (
     select * from {{ ref('int_ai_batch_jobs_assembled') }}
+    where true {{ within_scope(scope, '(org, request_id)', 'org, request_id') }}
 ),
 
 published as (
@@ -26,6 +32,7 @@ published as (
         error_message,
         {{ iso_utc('received_at') }} as received_at,
         {{ iso_utc('completed_at') }} as completed_at,
+        built_at,
     from batch_jobs
 )
 
