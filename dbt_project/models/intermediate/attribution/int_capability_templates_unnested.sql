@@ -18,7 +18,7 @@ projections as (
         has_hardware,
         hardware_json,
         capabilities_json,
-    from observations
+    from {{ ref('int_capability_projections_hashed') }}
     order by projection_hash, event_id, entry_index
 ),
 
