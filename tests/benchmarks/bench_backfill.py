@@ -15,7 +15,9 @@ backfilled day alone, in its own data dir and broker, measured in the same run (
     python tests/benchmarks/bench_backfill.py [--days 30] [--scale 1.06] [--chunk 5000000]
         [--repeats 3] [--data-dir DIR] [--batches-only]
 
-`--batches-only` measures only the micro-batches, on a data dir an earlier run backfilled.
+`--batches-only` measures only the micro-batches, on a data dir an earlier run backfilled. They
+continue its timeline after the newest event it holds, with new seeds: batches of an earlier run's
+times and seeds would be redeliveries, which staging drops, so they would time empty builds.
 
 The data dir is left for bench_explorer.py (`--data-dir`).
 """
@@ -29,9 +31,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 from bench_build import naap, print_slowest_nodes
 from history import MICRO_BATCH_HOURS, START, TOPICS, History, pipeline_env
 from process_memory import tree_rss_bytes
@@ -107,6 +110,15 @@ def backfill(made: History, broker: EmbeddedBroker, plan: Backfill) -> None:
         run = naap(made.env, *args)
         plan.stage(name).add(run.seconds, run.peak_rss_gb)
         print(f"  {name}: {run.seconds:.0f} s, peak RSS {run.peak_rss_gb:.2f} GB", flush=True)
+
+
+def resume_point(data_dir: Path) -> tuple[datetime, int]:
+    """The first 5-minute step after the newest event of a backfilled dir, and a seed no batch used."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        (newest,) = con.execute("select max(data_clock_at) from main.stg_lake__data_clock").fetchone()
+    steps = (newest - START) // timedelta(hours=MICRO_BATCH_HOURS) + 1
+    # The backfill seeds its days with 42 + day, a step count is larger than any day count.
+    return START + steps * timedelta(hours=MICRO_BATCH_HOURS), 42 + steps
 
 
 def micro_batches(made: History, repeats: int, label: str) -> dict[str, list[BatchCost]]:
@@ -196,9 +208,10 @@ def main() -> int:
         made = History(pipeline_env(data_dir, broker.bootstrap_servers), broker.bootstrap_servers, args.scale)
         if args.batches_only:
             # A new broker's topics have new ids, so the lake reads them from their beginning.
-            made.end, made.seed = START + timedelta(days=args.days), 42 + args.days
+            made.end, made.seed = resume_point(data_dir)
         else:
             backfill(made, broker, plan)
+        first_batch = made.end, made.seed
         long = micro_batches(made, args.repeats, f"{args.days} days")
     finally:
         broker.stop()
@@ -214,6 +227,7 @@ def main() -> int:
             seed=42 + args.days - 1,
         )
         backfill(one_day, broker, Backfill(1, args.scale, args.chunk))
+        one_day.end, one_day.seed = first_batch
         short = micro_batches(one_day, args.repeats, "1 day")
     finally:
         broker.stop()
