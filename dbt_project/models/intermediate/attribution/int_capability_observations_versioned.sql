@@ -29,39 +29,31 @@ changes as (
     )
 ),
 
-numbered as (
-    select
-        *,
-        sum(is_new_version::int) over (
-            partition by org, orchestrator_address, orchestrator_uri_norm
-            order by observed_at, event_id, entry_index
-            rows unbounded preceding
-        ) as version_number,
-    from changes
-),
-
+-- The version columns share one ordering, so DuckDB sorts a surface's
+-- observations once for all of them: the observed times never decrease along it,
+-- so the newest version start so far is the row's, and the first one after the
+-- row is the next version's.
 versioned as (
     select
         *,
-        md5(concat_ws('|', org, orchestrator_address, orchestrator_uri_norm, version_number)) as version_id,
-        min(observed_at) over version as version_valid_from,
-    from numbered
-    window version as (partition by org, orchestrator_address, orchestrator_uri_norm, version_number)
-),
-
-bounded as (
-    select
-        *,
-        lead(version_valid_from) over (
+        sum(is_new_version::int) over later as version_number,
+        max(case when is_new_version then observed_at end) over later as version_valid_from,
+        min(case when is_new_version then observed_at end) over (
+            surface rows between 1 following and unbounded following
+        ) as next_version_from,
+    from changes
+    window
+        surface as (
             partition by org, orchestrator_address, orchestrator_uri_norm
             order by observed_at, event_id, entry_index
-        ) as next_observation_version_from,
-    from versioned
+        ),
+        later as (surface rows unbounded preceding)
 )
 
 select
-    * exclude (next_observation_version_from),
-    -- Open-ended for the latest version; otherwise until the next version starts.
-    max(case when next_observation_version_from != version_valid_from then next_observation_version_from end)
-        over (partition by version_id) as version_valid_to,
-from bounded
+    * exclude (version_valid_from, next_version_from),
+    md5(concat_ws('|', org, orchestrator_address, orchestrator_uri_norm, version_number)) as version_id,
+    version_valid_from,
+    -- Open-ended for the latest version (or one that starts at the same instant as the next).
+    nullif(next_version_from, version_valid_from) as version_valid_to,
+from versioned
