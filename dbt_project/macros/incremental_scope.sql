@@ -49,6 +49,25 @@
     {{ return(scope_relation) }}
 {%- endmacro %}
 
+{#- The requests (org, request_id) with an event in `staged` (a staging model)
+    staged since this model's last build or inside the build range; `predicate`
+    narrows the events. A job model reassembles each of them from all its events. -#}
+{% macro request_scope(staged, predicate='true') -%}
+    {{ return(incremental_scope(
+        'select distinct org, request_id from ' ~ staged
+        ~ ' where (built_at > ' ~ last_built_at() ~ ' or ' ~ in_build_range('event_ts') ~ ')'
+        ~ " and coalesce(trim(request_id), '') != '' and " ~ predicate
+    )) }}
+{%- endmacro %}
+
+{#- The keys of the rows `upstream` recomputed since this model's last build: the
+    scope of a model that reshapes its upstream row by row. -#}
+{% macro rebuilt_scope(upstream, unique_key) -%}
+    {{ return(incremental_scope(
+        'select ' ~ scope_key(unique_key) ~ ' from ' ~ upstream ~ ' where built_at > ' ~ last_built_at()
+    )) }}
+{%- endmacro %}
+
 {#- The sessions whose rows any of `change_feeds` (relations with session_key and
     built_at) recomputed since this model's last build, plus every session with a
     signal inside the build range, plus the sessions `also_sql` selects. -#}

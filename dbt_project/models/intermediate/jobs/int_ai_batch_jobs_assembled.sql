@@ -5,11 +5,7 @@
     Incrementally, a job is reassembled from all its events when any of them was
     staged since the last build or falls inside the build range. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
-{%- set scope = incremental_scope(
-    'select distinct org, request_id from ' ~ ref('stg_lake__ai_batch_requests')
-    ~ ' where (built_at > ' ~ last_built_at() ~ ' or ' ~ in_build_range('event_ts') ~ ')'
-    ~ " and coalesce(trim(request_id), '') != ''"
-) -%}
+{%- set scope = request_scope(ref('stg_lake__ai_batch_requests')) -%}
 
 with
 

@@ -1,7 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
-{%- set scope = incremental_scope(
-    'select org, request_id from ' ~ ref('int_ai_batch_jobs_assembled') ~ ' where built_at > ' ~ last_built_at()
-) -%}
+{%- set scope = rebuilt_scope(ref('int_ai_batch_jobs_assembled'), ['org', 'request_id']) -%}
 
 with
 

@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{%- set scope = rebuilt_scope(ref('int_llm_requests_latest'), ['org', 'request_id']) -%}
+
 with
 
 llm_results as (
     select * from {{ ref('int_llm_requests_latest') }}
+    where true {{ within_scope(scope, '(org, request_id)', 'org, request_id') }}
 ),
 
 published as (
@@ -29,6 +33,7 @@ published as (
         price_per_unit,
         nullif(error_message, '') as error_message,
         {{ iso_utc('event_ts') }} as completed_at,
+        built_at,
     from llm_results
 )
 

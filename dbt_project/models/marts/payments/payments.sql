@@ -1,7 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
-{%- set scope = incremental_scope(
-    'select org, event_id from ' ~ ref('int_payments_linked') ~ ' where built_at > ' ~ last_built_at()
-) -%}
+{%- set scope = rebuilt_scope(ref('int_payments_linked'), ['org', 'event_id']) -%}
 
 with
 
