@@ -25,8 +25,9 @@ attempts_timed as (
 ),
 
 -- One worker event per (org, capability, orchestrator, instant), the highest event
--- id, so the as-of joins below are deterministic. A join on the key alone grew
--- with the product of attempts and a month of worker events.
+-- id, so the as-of joins below are deterministic and a matched instant names one
+-- worker event. A join on the key alone grew with the product of attempts and a
+-- month of worker events.
 worker_instants as (
     select org, capability, orchestrator_address, event_ts, model_id, price_per_unit, worker_url, event_id,
     from workers
@@ -35,14 +36,9 @@ worker_instants as (
     ) = 1
 ),
 
+-- The two as-of joins differ only in direction; each names the matched instant.
 latest_before as (
-    select
-        attempts_timed.event_id,
-        attempts_timed.org,
-        worker_instants.model_id as worker_model_id,
-        worker_instants.price_per_unit as worker_price_per_unit,
-        worker_instants.worker_url,
-        worker_instants.event_id as worker_event_id,
+    select attempts_timed.org, attempts_timed.event_id, worker_instants.event_ts as worker_ts,
     from attempts_timed
     asof join worker_instants
         on worker_instants.org = attempts_timed.org
@@ -53,13 +49,7 @@ latest_before as (
 ),
 
 earliest_after as (
-    select
-        attempts_timed.event_id,
-        attempts_timed.org,
-        worker_instants.model_id as worker_model_id,
-        worker_instants.price_per_unit as worker_price_per_unit,
-        worker_instants.worker_url,
-        worker_instants.event_id as worker_event_id,
+    select attempts_timed.org, attempts_timed.event_id, worker_instants.event_ts as worker_ts,
     from attempts_timed
     asof join worker_instants
         on worker_instants.org = attempts_timed.org
@@ -68,7 +58,7 @@ earliest_after as (
         and attempts_timed.finished_at < worker_instants.event_ts
 ),
 
-worker_matches as (
+matched_instants as (
     select * from latest_before
     union all
     select * from earliest_after
@@ -82,9 +72,9 @@ jobs as (
         coalesce({{ normalized_address('attempts_timed.gateway') }}, '') as gateway,
         nullif(attempts_timed.request_id, '') as request_id,
         attempts_timed.capability,
-        worker_matches.worker_model_id as model_id,
-        worker_matches.worker_url,
-        worker_matches.worker_price_per_unit as price_per_unit,
+        worker_instants.model_id,
+        worker_instants.worker_url,
+        worker_instants.price_per_unit,
         attempts_timed.attempt_index,
         attempts_timed.is_streaming,
         coalesce(attempts_timed.orchestrator_address, '') as orchestrator_address,
@@ -105,9 +95,12 @@ jobs as (
         attempts_timed.finished_at as completed_at,
         date_trunc('hour', attempts_timed.finished_at) as window_start,
     from attempts_timed
-    left join worker_matches
-        on worker_matches.org = attempts_timed.org
-        and worker_matches.event_id = attempts_timed.event_id
+    left join matched_instants using (org, event_id)
+    left join worker_instants
+        on worker_instants.org = attempts_timed.org
+        and worker_instants.capability = attempts_timed.capability
+        and worker_instants.orchestrator_address = attempts_timed.orchestrator_address
+        and worker_instants.event_ts = matched_instants.worker_ts
 )
 
 select * from jobs
