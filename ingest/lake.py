@@ -166,6 +166,20 @@ class Lake:
     def staging_path(self, batch_id: str) -> Path:
         return self.path(STAGING_DIR, batch_id)
 
+    def published_batches(self) -> list[str]:
+        """The committed batches whose files are all in the lake, oldest first.
+
+        A manifest is written before its files are moved into the lake, and a
+        batch's staging folder goes only once they all are. The manifests are
+        listed before the staging folders: a batch committed in between is not
+        seen, and one seen whose folder has gone is whole. Parallel workers commit
+        out of id order, so this is a set, not a prefix of the batch ids.
+        """
+        committed = [path.stem for path in self.manifest_paths()]
+        staging_root = self.path(STAGING_DIR)
+        unpublished = {path.name for path in staging_root.iterdir()} if staging_root.is_dir() else set()
+        return [batch_id for batch_id in committed if batch_id not in unpublished]
+
     def commit(self, manifest: dict) -> None:
         """Write the manifest (the commit point), then publish the staged files."""
         table = pa.Table.from_pylist([manifest], schema=INGEST_BATCHES)

@@ -1,10 +1,15 @@
-"""The lake as DuckDB views: the dbt sources `lake.raw_events`, `lake.quarantine`, `lake.ingest_batches`.
+"""The lake as DuckDB views: the dbt sources `lake.raw_events`, `lake.quarantine`,
+`lake.ingest_batches`, and the table `lake.published_batches`.
 
 `read_parquet` fails on a glob that matches nothing (and DuckDB 2.0's
 `allow_empty` trips an internal error with Hive partitions), yet an empty
 quarantine is the normal state of a healthy lake. So each view is (re)created
 before a build: over the files when there are any, else as an empty relation
 of the same columns. Paths are absolute, so the views work from any directory.
+
+`lake.published_batches` fixes, for the whole build, the batches staging may
+take as read (`Lake.published_batches`): a batch still being moved into the lake
+is left whole to the next build.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.lake import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR
+from ingest.lake import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
 from ingest.lake_schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
 
 SCHEMA = "lake"
@@ -26,7 +31,7 @@ DATASETS: dict[str, tuple[str, pa.Schema, str]] = {
 
 
 def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[str, int]:
-    """(Re)create the views; returns the number of Parquet files behind each."""
+    """(Re)create the views and the published-batch table; returns the Parquet files behind each view."""
     con.execute(f"create schema if not exists {SCHEMA}")
     files = {}
     for name, (folder, schema, partition) in DATASETS.items():
@@ -38,6 +43,11 @@ def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[st
             body = _empty_relation(schema, partition)
         con.execute(f"create or replace view {SCHEMA}.{name} as {body}")
         files[name] = count
+    con.execute(f"create or replace table {SCHEMA}.published_batches (batch_id varchar primary key)")
+    con.execute(
+        f"insert into {SCHEMA}.published_batches select unnest(?::varchar[])",
+        [Lake(lake_dir).published_batches()],
+    )
     return files
 
 

@@ -1,31 +1,31 @@
 {#- Accepted events of one family, each (org, dedup_key) once: a redelivered
     message never reaches an aggregate. The first delivery wins.
 
-    Incrementally, only lake rows of batches not yet staged are read (and every
-    row of an event date inside the build range, which is restaged), and a
-    delivery whose key is already staged is dropped. `staged_key` is the column
-    holding `dedup_key` in the staging model. -#}
+    A build reads only published batches (`lake.published_batches`, fixed when
+    the lake views are made), and incrementally only those this model has not
+    read yet (`ledger.staged_batches`, written by a post-hook in the model's own
+    transaction), plus every row of an event date inside the build range, which
+    is restaged. So each batch is read once per family, whether or not it held
+    any of it. A delivery whose key is already staged is dropped. `staged_key`
+    is the column holding `dedup_key` in the staging model. -#}
 {% macro deduplicated_events(event_type, dedup_key='event_id', staged_key='event_id') -%}
+    {{- config(post_hook="{{ record_staged_batches() }}") -}}
     {%- set lake = source('lake', 'raw_events') -%}
     {%- set scope = incremental_scope(
         'select distinct event_date from ' ~ lake ~ ' where ' ~ in_build_range('event_date')
     ) -%}
+    {%- set unread = unread_batches_sql(scope is not none) -%}
     with lake_events as (
         select *, {{ dedup_key }} as dedup_key,
         from {{ lake }}
         where event_type = '{{ event_type }}'
-        {%- if scope is not none %}
-            -- A semi-join on the batch manifests, so only the new batches' files are read.
             and (
-                batch_id in (
-                    select batch_id from {{ source('lake', 'ingest_batches') }}
-                    where batch_id not in (select batch_id from {{ this }} group by batch_id)
-                )
+                -- The literal lower bound lets Parquet statistics skip older batches' row groups.
+                (batch_id >= {{ oldest_batch(unread) }} and batch_id in ({{ unread }}))
                 {%- if build_range_given() %}
                 or event_date in (select event_date from {{ scope }})
                 {%- endif %}
             )
-        {%- endif %}
     ),
 
     first_deliveries as (
@@ -45,6 +45,36 @@
             and staged.event_date not in (select event_date from {{ scope }})
     )
     {%- endif %}
+{%- endmacro %}
+
+{#- The published batches this model has not read (every one when it is built
+    from scratch), as a query. -#}
+{% macro unread_batches_sql(incremental) -%}
+    {%- set published = 'select batch_id from ' ~ source('lake', 'published_batches') -%}
+    {%- if not incremental -%}
+        {{ return(published) }}
+    {%- endif -%}
+    {%- set read = "select batch_id from ledger.staged_batches where model = '" ~ this.identifier ~ "'" -%}
+    {%- if run_query('select count(*) from (' ~ read ~ ')').columns[0].values()[0] == 0 -%}
+        {#- Staged before the ledger existed: its rows name the batches it read. -#}
+        {%- set read = 'select batch_id from ' ~ this -%}
+    {%- endif -%}
+    {{ return(published ~ ' except ' ~ read) }}
+{%- endmacro %}
+
+{% macro oldest_batch(batches_sql) -%}
+    {%- if not execute -%}
+        {{ return('null') }}
+    {%- endif -%}
+    {%- set oldest = run_query('select min(batch_id) from (' ~ batches_sql ~ ')').columns[0].values()[0] -%}
+    {{ return('null' if oldest is none else "'" ~ oldest ~ "'") }}
+{%- endmacro %}
+
+{#- The post-hook of every event-family model: it has read every published batch. -#}
+{% macro record_staged_batches() -%}
+    insert or ignore into ledger.staged_batches (model, batch_id, built_at)
+    select '{{ this.identifier }}', batch_id, {{ build_stamp() }}
+    from {{ source('lake', 'published_batches') }}
 {%- endmacro %}
 
 {#- The envelope columns every staged event keeps: identity, org, time, gateway,
