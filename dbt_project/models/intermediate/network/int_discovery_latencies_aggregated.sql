@@ -3,27 +3,113 @@
     through the URL: the capability snapshot of the same org and URI nearest in
     time (the latest at or before the discovery, else the earliest after), else
     through the hot wallet when it is the local address of exactly one canonical
-    address in that org's snapshots, else the hot wallet is kept. -#}
-with
+    address in that org's snapshots, else the hot wallet is kept.
 
-discoveries as (
+    Incremental by hour: a build recomputes every hour holding a discovery that
+    - was staged since the last build, or lies inside the build range;
+    - may map through a new snapshot of its org and URI: every discovery from the
+      newest older instant of that URI before the first new one on (all of them
+      when there is none). Earlier discoveries keep their latest snapshot at or
+      before them, and their earliest one after, which is older than any new one;
+    - may map through a changed local-address alias: every discovery of an org
+      and local address that a new snapshot pairs with a canonical address the
+      older snapshots did not. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+
+{%- set accepted_discoveries -%}
     select * from {{ ref('stg_lake__discovery_results') }}
     where coalesce(orchestrator_local_address, '') != ''
         and latency_ms > 0
+{%- endset -%}
+
+{%- set addressed_snapshots -%}
+    select * from {{ ref('stg_lake__capability_snapshots') }}
+    where coalesce(orchestrator_address, '') != ''
+{%- endset -%}
+
+{%- set scope_sql -%}
+    with discoveries as (
+        {{ accepted_discoveries }}
+    ),
+
+    new_snapshots as (
+        {{ addressed_snapshots }} and built_at > {{ last_built_at() }}
+    ),
+
+    old_snapshots as (
+        {{ addressed_snapshots }} and built_at <= {{ last_built_at() }}
+    ),
+
+    new_uris as (
+        select org, orchestrator_uri_norm, min(event_ts) as first_new_ts,
+        from new_snapshots
+        where orchestrator_uri_norm is not null
+        group by all
+    ),
+
+    remapped_uris as (
+        select
+            new_uris.org,
+            new_uris.orchestrator_uri_norm,
+            coalesce(max(old_snapshots.event_ts), '-infinity'::timestamptz) as remapped_from,
+        from new_uris
+        left join old_snapshots
+            on old_snapshots.org = new_uris.org
+            and old_snapshots.orchestrator_uri_norm = new_uris.orchestrator_uri_norm
+            and old_snapshots.event_ts < new_uris.first_new_ts
+        group by all
+    ),
+
+    new_alias_pairs as (
+        select org, orchestrator_local_address, orchestrator_address,
+        from new_snapshots
+        where coalesce(orchestrator_local_address, '') != ''
+        except
+        select org, orchestrator_local_address, orchestrator_address,
+        from old_snapshots
+        where coalesce(orchestrator_local_address, '') != ''
+    )
+
+    select date_trunc('hour', event_ts) as window_start,
+    from discoveries
+    where built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }}
+    union
+    select date_trunc('hour', discoveries.event_ts),
+    from discoveries
+    inner join remapped_uris
+        on remapped_uris.org = discoveries.org
+        and remapped_uris.orchestrator_uri_norm = discoveries.orchestrator_url_norm
+        and discoveries.event_ts >= remapped_uris.remapped_from
+    union
+    select date_trunc('hour', event_ts),
+    from discoveries
+    semi join new_alias_pairs using (org, orchestrator_local_address)
+{%- endset -%}
+
+{%- set scope = incremental_scope(scope_sql) -%}
+
+with
+
+discoveries as (
+    {{ accepted_discoveries }}
+    {%- if scope is not none %}
+        and date_trunc('hour', event_ts) in (select window_start from {{ scope }})
+    {%- endif %}
 ),
 
 snapshots as (
-    select * from {{ ref('stg_lake__capability_snapshots') }}
-    where coalesce(orchestrator_address, '') != ''
+    {{ addressed_snapshots }}
 ),
 
 -- One snapshot entry per (org, URI, instant), by the tie-break of §3.11, so the
 -- as-of joins below are deterministic (a join on the URI alone grew with the
--- product of discoveries and snapshots).
+-- product of discoveries and snapshots). Only the URIs discovered in scope.
 snapshot_instants as (
-    select org, orchestrator_uri_norm, event_ts, orchestrator_address,
+    select snapshots.org, snapshots.orchestrator_uri_norm, snapshots.event_ts, snapshots.orchestrator_address,
     from snapshots
-    where orchestrator_uri_norm is not null
+    semi join discoveries
+        on discoveries.org = snapshots.org
+        and discoveries.orchestrator_url_norm = snapshots.orchestrator_uri_norm
     qualify row_number() over (
         partition by org, orchestrator_uri_norm, event_ts order by event_id desc, entry_index
     ) = 1
@@ -115,6 +201,11 @@ hourly as (
         string_agg(distinct orchestrator_url_norm, ',' order by orchestrator_url_norm) as orchestrator_uris,
     from mapped
     group by all
+),
+
+stamped as (
+    select *, {{ build_stamp() }} as built_at,
+    from hourly
 )
 
-select * from hourly
+select * from stamped
