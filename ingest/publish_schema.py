@@ -11,7 +11,11 @@ Timestamps and dates become ISO-8601 UTC text (the marts already publish text).
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import duckdb
 
 from ingest.mart_catalog import Column, Mart
 
@@ -31,6 +35,18 @@ _TIME_FORMATS = {
 
 class PublishError(RuntimeError):
     """The warehouse cannot be published as it is (missing, unbuilt, or a mart breaks a rule)."""
+
+
+@contextmanager
+def refusing_wide_integers(mart: Mart) -> Iterator[None]:
+    """Turn DuckDB's cast error for an integer beyond 64 bits into a one-line PublishError."""
+    try:
+        yield
+    except duckdb.ConversionException as exc:
+        raise PublishError(
+            f"mart {mart.name} has an integer beyond 64 bits; mark its column exact_decimal in the "
+            f"mart YAML ({str(exc).splitlines()[0]})"
+        ) from None
 
 
 @dataclass(frozen=True)

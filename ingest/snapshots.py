@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import parquet_select, quote_literal
+from ingest.publish_schema import parquet_select, quote_literal, refusing_wide_integers
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
@@ -106,7 +106,8 @@ def sha256_of(path: Path) -> str:
 def _write_table(duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str], folder: Path) -> dict:
     path = folder / f"{mart.name}.parquet"
     literal = quote_literal(str(path))
-    duck.execute(f"copy ({parquet_select(mart, types)}) to {literal} (format parquet, compression zstd)")
+    with refusing_wide_integers(mart):
+        duck.execute(f"copy ({parquet_select(mart, types)}) to {literal} (format parquet, compression zstd)")
     schema = duck.execute(f"describe select * from read_parquet({literal})").fetchall()
     descriptions = {c.name: c.description for c in mart.columns}
     time_column = next((c for c in TIME_COLUMNS if c in descriptions), None)

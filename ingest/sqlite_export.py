@@ -10,9 +10,10 @@ A micro-batch changes a few hundred rows of nearly every mart, so rewriting whol
 cost what the whole history weighs, every five minutes. When the database still holds the
 publication of the newest snapshot (its `user_version` is the version that snapshot was published
 with), each table is brought up to date from its difference with that snapshot's Parquet file:
-the grains of the mart's rows that are not in the snapshot and those that left the mart are
-deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is no such snapshot, when its columns
-or indexes changed, or when a large share of its rows changed.
+the grains of the mart's rows that are not in the snapshot (for a mart stamped with `built_at`,
+its rows recomputed after the snapshot's newest stamp) and those that left the mart are
+deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is
+no such snapshot, when its columns or indexes changed, or when a large share of its rows changed.
 """
 
 import itertools
@@ -32,6 +33,7 @@ from ingest.publish_schema import (
     parquet_select,
     quote_identifier,
     quote_literal,
+    refusing_wide_integers,
     sqlite_columns,
     sqlite_select,
 )
@@ -51,6 +53,8 @@ FETCH_ROWS = 10_000
 # that many keyed upserts.
 DIFFERENCE_LIMIT = 0.25
 DIFFERENCE_ALWAYS_APPLIED = 1_000
+# When a build last recomputed a row (an incremental mart's lineage column).
+STAMP_COLUMN = "built_at"
 
 
 @dataclass(frozen=True)
@@ -133,18 +137,14 @@ def _export(
 ) -> TableExport:
     columns = sqlite_columns(mart, types)
     try:
-        if baseline:
-            updated = _apply_difference(
-                db, duck, mart, types, columns, baseline.folder / f"{mart.name}.parquet"
-            )
-            if updated:
-                return updated
-        return _rewrite(db, duck, mart, columns)
-    except duckdb.ConversionException as exc:
-        raise PublishError(
-            f"mart {mart.name} has an integer beyond 64 bits; mark its column exact_decimal in the "
-            f"mart YAML ({str(exc).splitlines()[0]})"
-        ) from None
+        with refusing_wide_integers(mart):
+            if baseline:
+                updated = _apply_difference(
+                    db, duck, mart, types, columns, baseline.folder / f"{mart.name}.parquet"
+                )
+                if updated:
+                    return updated
+            return _rewrite(db, duck, mart, columns)
     except sqlite3.IntegrityError:
         raise PublishError(f"mart {mart.name} has two rows with the same grain {mart.grain}") from None
 
@@ -191,7 +191,9 @@ def _apply_difference(
         return None
     grain = ", ".join(quote_identifier(g) for g in mart.grain)
     [(rows,)] = duck.execute(f"select count(*) from main.{quote_identifier(mart.name)}").fetchall()
-    changed = duck.sql(f"select {grain} from ({current} except select * from {snapshot})").to_arrow_table()
+    changed = duck.sql(
+        f"select {grain} from ({_changed_rows(duck, current, snapshot, names)})"
+    ).to_arrow_table()
     gone = duck.execute(f"select {grain} from {snapshot} except select {grain} from ({current})").fetchall()
     if changed.num_rows + len(gone) > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
         return None
@@ -223,6 +225,22 @@ def _apply_difference(
     if mart.name in FULL_TEXT and (inserted or gone):
         table.rebuild_fts()  # the full-text index has no triggers; rebuilt from the table
     return TableExport(rows, inserted + len(gone), whole=False)
+
+
+def _changed_rows(duck: duckdb.DuckDBPyConnection, current: str, snapshot: str, names: list[str]) -> str:
+    """The mart's rows not in the snapshot, as a query.
+
+    A mart whose rows carry `built_at` changes a row only by recomputing it in a
+    build that started after every row the snapshot holds, so its rows stamped
+    later are the changed ones (a hand-edited warehouse needs `publish --full`).
+    That reads one column instead of comparing every column of both sides.
+    """
+    if STAMP_COLUMN not in names:
+        return f"{current} except select * from {snapshot}"
+    [(since,)] = duck.execute(f"select max({STAMP_COLUMN}) from {snapshot}").fetchall()
+    if since is None:
+        return current
+    return f"select * from ({current}) where {STAMP_COLUMN} > {quote_literal(since)}"
 
 
 def _shape(duck: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]]:

@@ -158,13 +158,16 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
     unchanged = publish(settings)
     assert unchanged.rewritten == [] and set(unchanged.rows_written.values()) == {0}
     with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
-        # One row changed, one gone and one new in sla_hourly; one orchestrator's URI changed.
+        # One row changed, one gone and one new in sla_hourly, stamped as a build stamps
+        # what it recomputes; one orchestrator's URI changed (an unstamped mart).
+        rebuilt = "(select max(built_at) + interval 1 second from sla_hourly)"
         con.execute(
-            "update sla_hourly set sla_score = 12.5 where rowid = (select min(rowid) from sla_hourly)"
+            f"update sla_hourly set sla_score = 12.5, built_at = {rebuilt} "
+            "where rowid = (select min(rowid) from sla_hourly)"
         )
         con.execute("delete from sla_hourly where rowid = (select max(rowid) from sla_hourly)")
         con.execute(
-            "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start) "
+            f"insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start, {rebuilt} as built_at) "
             "from sla_hourly limit 1"
         )
         # A grain with a NULL in it (SQLite's primary key treats NULLs as distinct).
