@@ -38,16 +38,30 @@ observations as (
     from {{ ref('int_capability_observations_versioned') }}
 ),
 
+-- Every lookup below is by one of the selections' observed URL or address, so
+-- only those identities are indexed: a micro-batch's few selections no longer
+-- sort a month of observations for the as-of joins.
+looked_up_identities as (
+    select distinct org, observed_url_norm as identity_value,
+    from selections where coalesce(observed_url_norm, '') != ''
+    union
+    select distinct org, observed_address,
+    from selections where coalesce(observed_address, '') != ''
+),
+
 identity_index as (
-    select org, 'uri' as identity_type, 0 as identity_priority, orchestrator_uri_norm as identity_value, *
-        exclude (org),
-    from observations where orchestrator_uri_norm != ''
-    union all
-    select org, 'address', 1, orchestrator_address, * exclude (org),
-    from observations
-    union all
-    select org, 'alias', 2, orchestrator_alias_address, * exclude (org),
-    from observations where orchestrator_alias_address is not null
+    select * from (
+        select org, 'uri' as identity_type, 0 as identity_priority, orchestrator_uri_norm as identity_value, *
+            exclude (org),
+        from observations where orchestrator_uri_norm != ''
+        union all
+        select org, 'address', 1, orchestrator_address, * exclude (org),
+        from observations
+        union all
+        select org, 'alias', 2, orchestrator_alias_address, * exclude (org),
+        from observations where orchestrator_alias_address is not null
+    ) as identities
+    semi join looked_up_identities using (org, identity_value)
 ),
 
 surfaces as (
