@@ -1,11 +1,14 @@
 """Capability versions: the model's own SQL over hand-written observations in DuckDB.
 
-int_capability_observations_versioned uses no macro, only `ref`, so it renders with plain
-Jinja; the rows below pin where a version starts and ends on a surface (org, address, URI).
+int_capability_observations_versioned renders with plain Jinja and stand-ins for its
+macros (the incremental ones as macros/incremental_scope.sql defines them); the rows
+below pin where a version starts and ends on a surface (org, address, URI), and that
+a build adding observations, late or at the end, equals a build from scratch.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,28 +20,82 @@ MODEL = (
     Path(__file__).resolve().parents[1]
     / "dbt_project/models/intermediate/attribution/int_capability_observations_versioned.sql"
 )
+TABLE = "int_capability_observations_versioned"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+VERSION_COLUMNS = "event_id, version_number, version_id, version_valid_from, version_valid_to, is_new_version"
+
+Row = tuple[str, int, str, int]  # surface address, minute, event id, projection hash
 
 
-def versions(rows: list[tuple[str, int, str, int]]) -> dict[tuple[str, int], tuple]:
-    """(surface address, minute, event id, hash) rows in; each row's version columns out, by (event id, entry)."""
-    sql = jinja2.Environment().from_string(MODEL.read_text()).render(ref=lambda name: name)
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    con.execute(
-        "create table int_capability_projections_hashed (org varchar, event_id varchar, entry_index int,"
-        " observed_at timestamptz, orchestrator_address varchar, orchestrator_alias_address varchar,"
-        " orchestrator_uri varchar, orchestrator_uri_norm varchar, projection_hash varchar)"
-    )
-    con.executemany(
-        "insert into int_capability_projections_hashed values ('org', ?, 1, ?, ?, null, 'u', 'u', ?)",
-        [(event, T0 + timedelta(minutes=minute), address, f"h{h}") for address, minute, event, h in rows],
-    )
-    found = con.execute(
-        f"select event_id, version_number, version_id, version_valid_from, version_valid_to, is_new_version"
-        f" from ({sql})"
-    ).fetchall()
-    return {event: tuple(rest) for event, *rest in found}
+class Warehouse:
+    """The hashed observations and the versions table, built as dbt would."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute(
+            "create table int_capability_projections_hashed (org varchar, event_id varchar, entry_index int,"
+            " observed_at timestamptz, orchestrator_address varchar, orchestrator_alias_address varchar,"
+            " orchestrator_uri varchar, orchestrator_uri_norm varchar, projection_hash varchar, built_at timestamp)"
+        )
+        self.builds = itertools.count(1)
+
+    def build(self, rows: list[Row]) -> None:
+        """Hash `rows` in a new build, then build the versions: from scratch the first time."""
+        stamp = f"'2026-02-01'::timestamp + interval {next(self.builds)} minute"
+        self.con.executemany(
+            f"insert into int_capability_projections_hashed values ('org', ?, 1, ?, ?, null, 'u', 'u', ?, {stamp})",
+            [(event, T0 + timedelta(minutes=minute), address, f"h{h}") for address, minute, event, h in rows],
+        )
+        exists = self.con.execute(
+            f"select count(*) from duckdb_tables() where table_name = '{TABLE}'"
+        ).fetchall()
+        if not exists[0][0]:
+            self.con.execute(f"create table {TABLE} as {self._render(stamp, scope=None)}")
+            return
+        self.con.execute(f"create or replace table scope_versions as {self._render(stamp, scope='')}")
+        rebuilt = self._render(stamp, scope="scope_versions")
+        self.con.execute(f"create or replace temp table rebuilt as {rebuilt}")
+        key = "org, event_id, entry_index"
+        self.con.execute(f"delete from {TABLE} where ({key}) in (select {key} from scope_versions)")
+        self.con.execute(f"insert into {TABLE} by name select * from rebuilt")
+
+    def versions(self) -> dict[str, tuple]:
+        found = self.con.execute(f"select {VERSION_COLUMNS} from {TABLE}").fetchall()
+        return {event: tuple(rest) for event, *rest in found}
+
+    def _render(self, stamp: str, scope: str | None) -> str:
+        """The model's SQL; with scope '' the scope's SQL, with a scope table the incremental SQL."""
+        captured: list[str] = []
+
+        def incremental_scope(sql: str) -> str | None:
+            captured.append(sql)
+            return scope or None
+
+        def within_scope(scoped: str | None, column: str, key: str) -> str:
+            return f"and {column} in (select {key} from {scoped})" if scoped else ""
+
+        sql = (
+            jinja2.Environment()
+            .from_string(MODEL.read_text())
+            .render(
+                ref=lambda name: name,
+                this=TABLE,
+                config=lambda **_: "",
+                build_stamp=lambda: stamp,
+                last_built_at=lambda: f"(select max(built_at) from {TABLE})",
+                incremental_scope=incremental_scope,
+                within_scope=within_scope,
+            )
+        )
+        return captured[0] if scope == "" else sql
+
+
+def versions(rows: list[Row]) -> dict[str, tuple]:
+    """Each row's version columns, by event id, from a build from scratch."""
+    warehouse = Warehouse()
+    warehouse.build(rows)
+    return warehouse.versions()
 
 
 def at(minute: int) -> datetime:
@@ -74,3 +131,22 @@ def test_same_instant_observations_order_by_event_id(later_hash: int) -> None:
         assert [got[e][0] for e in ("e1", "e2", "e3")] == [1, 2, 3]
         assert got["e1"][2:4] == (at(0), None)
         assert got["e2"][2:4] == (at(0), at(5))
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        [("0xa", 20, "n1", 1), ("0xa", 25, "n2", 3)],  # at the end: the open version closes
+        [("0xa", 12, "n1", 1)],  # late, inside a version: it splits there
+        [("0xa", 10, "n0", 2), ("0xa", 10, "e0", 1)],  # late, at a version's start instant, either side of it
+        [("0xa", -5, "n1", 2)],  # before every earlier observation
+        [("0xb", 30, "n1", 1)],  # a new surface
+    ],
+)
+def test_a_build_adding_observations_equals_a_build_from_scratch(later: list[Row]) -> None:
+    earlier = [("0xa", 0, "e1", 1), ("0xa", 5, "e2", 1), ("0xa", 10, "e3", 2), ("0xa", 15, "e4", 1)]
+    earlier += [("0xb", 0, "b1", 5)]
+    warehouse = Warehouse()
+    warehouse.build(earlier)
+    warehouse.build(later)
+    assert warehouse.versions() == versions(earlier + later)

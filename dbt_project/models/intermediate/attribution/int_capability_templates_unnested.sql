@@ -5,11 +5,18 @@
 
     Templates are a function of the projection an observation's version is hashed
     from, so each distinct projection is unnested once and joined back: the JSON
-    walk is the costly part, and most of a month's snapshots repeat a projection. -#}
+    walk is the costly part, and most of a month's snapshots repeat a projection.
+
+    Incremental by observation: a build redoes the observations whose version
+    was recomputed since the last one. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id', 'entry_index']) }}
+{%- set scope = rebuilt_scope(ref('int_capability_observations_versioned'), ['org', 'event_id', 'entry_index']) -%}
+
 with
 
 observations as (
     select * from {{ ref('int_capability_observations_versioned') }}
+    where true {{ within_scope(scope, '(org, event_id, entry_index)', 'org, event_id, entry_index') }}
 ),
 
 projections as (
@@ -19,6 +26,7 @@ projections as (
         hardware_json,
         capabilities_json,
     from {{ ref('int_capability_projections_hashed') }}
+    semi join observations using (projection_hash)
     order by projection_hash, event_id, entry_index
 ),
 
@@ -128,5 +136,6 @@ select
     t.gpu_model_name,
     t.gpu_memory_bytes_total,
     t.hardware_present,
+    {{ build_stamp() }} as built_at,
 from templates as t
 inner join observations as o using (projection_hash)
