@@ -136,6 +136,7 @@ def test_same_instant_observations_order_by_event_id(later_hash: int) -> None:
 @pytest.mark.parametrize(
     "later",
     [
+        [("0xa", 20, "n1", 1), ("0xa", 25, "n2", 1)],  # at the end, same projection: only the new rows
         [("0xa", 20, "n1", 1), ("0xa", 25, "n2", 3)],  # at the end: the open version closes
         [("0xa", 12, "n1", 1)],  # late, inside a version: it splits there
         [("0xa", 10, "n0", 2), ("0xa", 10, "e0", 1)],  # late, at a version's start instant, either side of it
