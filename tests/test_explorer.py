@@ -325,14 +325,17 @@ def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
     with sqlite3.connect(database_path(settings)) as db:
         old = db.execute(signature_sql).fetchone()
     with duckdb.connect(str(warehouse)) as con:
-        # One row of sla_hourly changed, one gone and one new: a delete, a replace and an insert.
+        # One row of sla_hourly changed, one gone and one new: a delete, a replace and an insert,
+        # stamped as a build stamps what it recomputes.
+        rebuilt = "(select max(built_at) + interval 1 second from sla_hourly)"
         con.execute(
-            "update sla_hourly set sla_score = sla_score + 7 where rowid = (select min(rowid) from sla_hourly)"
+            f"update sla_hourly set sla_score = sla_score + 7, built_at = {rebuilt} "
+            "where rowid = (select min(rowid) from sla_hourly)"
         )
         con.execute("delete from sla_hourly where rowid = (select max(rowid) from sla_hourly)")
         con.execute(
-            "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start, 5 as requested_sessions) "
-            "from sla_hourly limit 1"
+            "insert into sla_hourly select * replace ('2026-01-09T00:00:00' as window_start, "
+            f"5 as requested_sessions, {rebuilt} as built_at) from sla_hourly limit 1"
         )
     results = []
     server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60)

@@ -72,9 +72,13 @@
 
 {#- The post-hook of every event-family model: it has read every published batch. -#}
 {% macro record_staged_batches() -%}
-    insert or ignore into ledger.staged_batches (model, batch_id, built_at)
+    insert into ledger.staged_batches (model, batch_id, built_at)
     select '{{ this.identifier }}', batch_id, {{ build_stamp() }}
-    from {{ source('lake', 'published_batches') }}
+    from (
+        select batch_id from {{ source('lake', 'published_batches') }}
+        except
+        select batch_id from ledger.staged_batches where model = '{{ this.identifier }}'
+    )
 {%- endmacro %}
 
 {#- The envelope columns every staged event keeps: identity, org, time, gateway,
