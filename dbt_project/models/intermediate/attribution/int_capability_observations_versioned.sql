@@ -16,14 +16,19 @@
 
 {%- set hashed = ref('int_capability_projections_hashed') -%}
 {%- set scope_sql -%}
-    with new_observations as (
+    with new_rows as (
+        select org, event_id, entry_index, observed_at, orchestrator_address, orchestrator_uri_norm, projection_hash,
+        from {{ hashed }}
+        where built_at > {{ last_built_at() }}
+    ),
+
+    new_observations as (
         select
             org, orchestrator_address, orchestrator_uri_norm,
             min((observed_at, event_id, entry_index)) as first_new,
             count(distinct projection_hash) as new_projections,
             any_value(projection_hash) as new_projection,
-        from {{ hashed }}
-        where built_at > {{ last_built_at() }}
+        from new_rows
         group by all
     ),
 
@@ -71,8 +76,7 @@
         )
     union
     select org, event_id, entry_index,
-    from {{ hashed }}
-    where built_at > {{ last_built_at() }}
+    from new_rows
 {%- endset -%}
 
 {%- set scope = incremental_scope(scope_sql) -%}

@@ -32,12 +32,17 @@
         {{ accepted_discoveries }}
     ),
 
+    snapshots as (
+        select *, built_at > {{ last_built_at() }} as is_new,
+        from ({{ addressed_snapshots }})
+    ),
+
     new_snapshots as (
-        {{ addressed_snapshots }} and built_at > {{ last_built_at() }}
+        select * from snapshots where is_new
     ),
 
     old_snapshots as (
-        {{ addressed_snapshots }} and built_at <= {{ last_built_at() }}
+        select * from snapshots where not is_new
     ),
 
     new_uris as (
