@@ -1,25 +1,18 @@
 """Capability versions: the model's own SQL over hand-written observations in DuckDB.
 
-int_capability_observations_versioned renders with plain Jinja and stand-ins for its
-macros (the incremental ones as macros/incremental_scope.sql defines them); the rows
+int_capability_observations_versioned runs as tests/model_sql.py renders it; the rows
 below pin where a version starts and ends on a surface (org, address, URI), and that
 a build adding observations, late or at the end, equals a build from scratch.
 """
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
-import jinja2
 import pytest
+from model_sql import IncrementalModel
 
-MODEL = (
-    Path(__file__).resolve().parents[1]
-    / "dbt_project/models/intermediate/attribution/int_capability_observations_versioned.sql"
-)
 TABLE = "int_capability_observations_versioned"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 VERSION_COLUMNS = "event_id, version_number, version_id, version_valid_from, version_valid_to, is_new_version"
@@ -38,57 +31,20 @@ class Warehouse:
             " observed_at timestamptz, orchestrator_address varchar, orchestrator_alias_address varchar,"
             " orchestrator_uri varchar, orchestrator_uri_norm varchar, projection_hash varchar, built_at timestamp)"
         )
-        self.builds = itertools.count(1)
+        self.model = IncrementalModel(self.con, TABLE, "org, event_id, entry_index")
 
     def build(self, rows: list[Row]) -> None:
         """Hash `rows` in a new build, then build the versions: from scratch the first time."""
-        stamp = f"'2026-02-01'::timestamp + interval {next(self.builds)} minute"
+        stamp = self.model.stamp()
         self.con.executemany(
             f"insert into int_capability_projections_hashed values ('org', ?, 1, ?, ?, null, 'u', 'u', ?, {stamp})",
             [(event, T0 + timedelta(minutes=minute), address, f"h{h}") for address, minute, event, h in rows],
         )
-        exists = self.con.execute(
-            f"select count(*) from duckdb_tables() where table_name = '{TABLE}'"
-        ).fetchall()
-        if not exists[0][0]:
-            self.con.execute(f"create table {TABLE} as {self._render(stamp, scope=None)}")
-            return
-        self.con.execute(f"create or replace table scope_versions as {self._render(stamp, scope='')}")
-        rebuilt = self._render(stamp, scope="scope_versions")
-        self.con.execute(f"create or replace temp table rebuilt as {rebuilt}")
-        key = "org, event_id, entry_index"
-        self.con.execute(f"delete from {TABLE} where ({key}) in (select {key} from scope_versions)")
-        self.con.execute(f"insert into {TABLE} by name select * from rebuilt")
+        self.model.build(stamp)
 
     def versions(self) -> dict[str, tuple]:
         found = self.con.execute(f"select {VERSION_COLUMNS} from {TABLE}").fetchall()
         return {event: tuple(rest) for event, *rest in found}
-
-    def _render(self, stamp: str, scope: str | None) -> str:
-        """The model's SQL; with scope '' the scope's SQL, with a scope table the incremental SQL."""
-        captured: list[str] = []
-
-        def incremental_scope(sql: str) -> str | None:
-            captured.append(sql)
-            return scope or None
-
-        def within_scope(scoped: str | None, column: str, key: str) -> str:
-            return f"and {column} in (select {key} from {scoped})" if scoped else ""
-
-        sql = (
-            jinja2.Environment()
-            .from_string(MODEL.read_text())
-            .render(
-                ref=lambda name: name,
-                this=TABLE,
-                config=lambda **_: "",
-                build_stamp=lambda: stamp,
-                last_built_at=lambda: f"(select max(built_at) from {TABLE})",
-                incremental_scope=incremental_scope,
-                within_scope=within_scope,
-            )
-        )
-        return captured[0] if scope == "" else sql
 
 
 def versions(rows: list[Row]) -> dict[str, tuple]:

@@ -134,10 +134,11 @@
     {{ return("event_ts >= '" ~ first_ts.isoformat() ~ "'::timestamptz") }}
 {%- endmacro %}
 
-{#- A filter keeping the rows whose key is in scope; nothing when building from scratch. -#}
-{% macro within_scope(scope, column, key='session_key') -%}
+{#- A filter keeping the rows whose key is in scope (the scope rows `where` keeps);
+    nothing when building from scratch. -#}
+{% macro within_scope(scope, column, key='session_key', where=none) -%}
     {%- if scope is not none -%}
-        and {{ column }} in (select {{ key }} from {{ scope }})
+        and {{ column }} in (select {{ key }} from {{ scope }}{{ ' where ' ~ where if where }})
     {%- endif -%}
 {%- endmacro %}
 

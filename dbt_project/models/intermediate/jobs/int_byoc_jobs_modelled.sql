@@ -3,12 +3,42 @@
     capability at that orchestrator. Completed events carry no worker URL, so the
     worker is matched on (org, capability, orchestrator_address): the latest
     worker_lifecycle event at or before completion within 30 days, else (the
-    registration was not observed yet) the earliest one after it. -#}
+    registration was not observed yet) the earliest one after it.
+
+    Incrementally, an attempt is modelled again when it was staged since the last
+    build or falls inside the build range, and when a worker event staged since then
+    can change its match: on the attempt's (org, capability, orchestrator), a new
+    worker instant at or before its completion (a closer latest-before), or, for an
+    attempt matched to no worker or to one after it, a new instant after it. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{%- set scope_sql -%}
+    with new_worker_keys as (
+        select org, capability, orchestrator_address, min(event_ts) as first_ts, max(event_ts) as last_ts,
+        from {{ ref('stg_lake__worker_lifecycle_events') }}
+        where (built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }})
+            and coalesce(capability, '') != ''
+            and coalesce(orchestrator_address, '') != ''
+        group by all
+    )
+    select org, event_id from {{ ref('stg_lake__byoc_gateway_events') }}
+    where is_job and (built_at > {{ last_built_at() }} or {{ in_build_range('coalesce(completed_at, event_ts)') }})
+    union
+    select modelled.org, modelled.event_id
+    from {{ this }} as modelled
+    inner join new_worker_keys using (org, capability, orchestrator_address)
+    where modelled.completed_at >= new_worker_keys.first_ts
+        or (
+            modelled.completed_at < new_worker_keys.last_ts
+            and coalesce(modelled.worker_observed_at > modelled.completed_at, true)
+        )
+{%- endset -%}
+{%- set scope = incremental_scope(scope_sql) -%}
+
 with
 
 attempts as (
     select * from {{ ref('stg_lake__byoc_gateway_events') }}
-    where is_job
+    where is_job {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
 ),
 
 workers as (
@@ -94,6 +124,8 @@ jobs as (
         attempts_timed.event_ts,
         attempts_timed.finished_at as completed_at,
         date_trunc('hour', attempts_timed.finished_at) as window_start,
+        matched_instants.worker_ts as worker_observed_at,
+        {{ build_stamp() }} as built_at,
     from attempts_timed
     left join matched_instants using (org, event_id)
     left join worker_instants

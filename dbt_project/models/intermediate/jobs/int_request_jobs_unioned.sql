@@ -1,18 +1,38 @@
 {#- Every request-style job (AI batch, LLM as AI batch of pipeline 'llm', BYOC
     attempt) at the request-demand key of reference-behaviour.md §3.6, with its
-    additive flags. LLM results join their AI batch job 1:1 on (org, request_id). -#}
+    additive flags. LLM results join their AI batch job 1:1 on (org, request_id).
+
+    Incrementally, the jobs whose AI batch job, LLM result or BYOC attempt was
+    recomputed since the last build are unioned again. -#}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    unique_key=['org', 'capability_family', 'job_key'],
+) }}
+{%- set scope_sql -%}
+    select org, 'builtin' as capability_family, request_id as job_key
+    from {{ ref('int_ai_batch_jobs_assembled') }} where built_at > {{ last_built_at() }}
+    union
+    select org, 'builtin', request_id from {{ ref('int_llm_requests_latest') }} where built_at > {{ last_built_at() }}
+    union
+    select org, 'byoc', event_id from {{ ref('int_byoc_jobs_modelled') }} where built_at > {{ last_built_at() }}
+{%- endset -%}
+{%- set scope = incremental_scope(scope_sql) -%}
+
 with
 
 batch_jobs as (
     select * from {{ ref('int_ai_batch_jobs_assembled') }}
+    where true {{ within_scope(scope, '(org, request_id)', 'org, job_key', "capability_family = 'builtin'") }}
 ),
 
 llm_results as (
     select * from {{ ref('int_llm_requests_latest') }}
+    where true {{ within_scope(scope, '(org, request_id)', 'org, job_key', "capability_family = 'builtin'") }}
 ),
 
 byoc_jobs as (
     select * from {{ ref('int_byoc_jobs_modelled') }}
+    where true {{ within_scope(scope, '(org, event_id)', 'org, job_key', "capability_family = 'byoc'") }}
 ),
 
 batch_rows as (
@@ -72,9 +92,9 @@ byoc_rows as (
 ),
 
 unioned as (
-    select * from batch_rows
+    select *, {{ build_stamp() }} as built_at, from batch_rows
     union all by name
-    select * from byoc_rows
+    select *, {{ build_stamp() }} as built_at, from byoc_rows
 )
 
 select * from unioned

@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{%- set scope = rebuilt_scope(ref('int_byoc_jobs_modelled'), ['org', 'event_id']) -%}
+
 with
 
 byoc_attempts as (
     select * from {{ ref('int_byoc_jobs_modelled') }}
+    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
 ),
 
 published as (
@@ -27,6 +31,7 @@ published as (
         error_message,
         {{ iso_utc('completed_at') }} as completed_at,
         {{ iso_utc('event_ts') }} as event_at,
+        built_at,
     from byoc_attempts
 )
 

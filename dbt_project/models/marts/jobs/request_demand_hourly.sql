@@ -1,7 +1,34 @@
+{#- Request-style demand per hour (reference-behaviour.md §3.6).
+
+    Incrementally, an hour is aggregated again when it holds a job recomputed since
+    the last build, or lies inside the build range. A recomputed AI batch job may
+    have left an earlier hour (a later completion became its latest): every hour
+    of the job's completions is aggregated again too. -#}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{%- set scope_sql -%}
+    with recomputed_jobs as (
+        select org, capability_family, job_key, window_start,
+        from {{ ref('int_request_jobs_unioned') }}
+        where built_at > {{ last_built_at() }}
+    )
+    select {{ iso_window('window_start') }} as window_start from recomputed_jobs
+    union
+    select {{ iso_window("date_trunc('hour', event_ts)") }} from {{ ref('stg_lake__ai_batch_requests') }}
+    where is_completed
+        and (org, request_id) in (select org, job_key from recomputed_jobs where capability_family = 'builtin')
+    union
+    select {{ iso_window('window_start') }} from {{ ref('int_request_jobs_unioned') }}
+    where {{ in_build_range('window_start') }}
+    union
+    select window_start from {{ this }} where {{ in_build_range('window_start::timestamp') }}
+{%- endset -%}
+{%- set scope = incremental_scope(scope_sql) -%}
+
 with
 
 request_jobs as (
     select * from {{ ref('int_request_jobs_unioned') }}
+    where true {{ within_hour_scope(scope, 'window_start') }}
 ),
 
 hourly as (
@@ -50,6 +77,7 @@ derived as (
         llm_success_count / nullif(llm_request_count, 0) as llm_success_rate,
         llm_tokens_per_second_sum / nullif(llm_tokens_per_second_sample_count, 0) as llm_avg_tokens_per_second,
         llm_ttft_ms_sum / nullif(llm_ttft_ms_sample_count, 0) as llm_avg_ttft_ms,
+        {{ build_stamp() }} as built_at,
     from hourly
 )
 

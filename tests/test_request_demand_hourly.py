@@ -1,0 +1,106 @@
+"""Request demand per hour, built incrementally as from scratch.
+
+request_demand_hourly runs as tests/model_sql.py renders it, over hand-written
+request jobs: an hour is aggregated again when a job in it was recomputed, and
+when an AI batch job recomputed elsewhere had a completion in it (the job may
+have left that hour).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+from model_sql import IncrementalModel
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+TABLE = "request_demand_hourly"
+
+Job = tuple[str, str, int]  # capability family, job key, hour of completion
+
+
+class Warehouse:
+    """The unioned jobs, the AI batch completions they came from, and the hourly mart."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.con.execute("set TimeZone = 'UTC'")
+        self.con.execute(
+            "create table int_request_jobs_unioned (job_key varchar, window_start timestamptz, org varchar,"
+            " gateway varchar, execution_mode varchar, capability_family varchar, capability_name varchar,"
+            " capability_id int, canonical_pipeline varchar, pipeline_id varchar, canonical_model varchar,"
+            " orchestrator_address varchar, orchestrator_uri varchar, selection_outcome varchar,"
+            " is_success boolean, duration_ms double, price_per_unit double, has_llm_result boolean,"
+            " llm_total_tokens bigint, llm_tokens_per_second double, llm_ttft_ms double, built_at timestamp)"
+        )
+        self.con.execute(
+            "create table stg_lake__ai_batch_requests (org varchar, request_id varchar, event_ts timestamptz,"
+            " is_completed boolean)"
+        )
+        self.model = IncrementalModel(
+            self.con, TABLE, "window_start", sql_macros=("timestamps.sql", "incremental_scope.sql")
+        )
+
+    def build(self, jobs: list[Job]) -> None:
+        """Recompute `jobs` upstream (a batch job's completion is staged), then build the mart."""
+        stamp = self.model.stamp()
+        for family, key, hour in jobs:
+            self.con.execute(
+                "delete from int_request_jobs_unioned where capability_family = ? and job_key = ?",
+                (family, key),
+            )
+            self.con.execute(
+                "insert into int_request_jobs_unioned values (?, ?, 'org', '', 'request', ?, 'p', null, 'p', 'p',"
+                f" 'm', '', 'u', 'selected', true, 10, 1, false, null, null, null, {stamp})",
+                (key, at(hour), family),
+            )
+            if family == "builtin":
+                self.con.execute(
+                    "insert into stg_lake__ai_batch_requests values ('org', ?, ?, true)",
+                    (key, at(hour) + timedelta(minutes=5)),
+                )
+        self.model.build(stamp)
+
+    def hours(self) -> dict[str, tuple]:
+        found = self.con.execute(f"select window_start, capability_family, job_count from {TABLE}").fetchall()
+        return {(hour, family): count for hour, family, count in found}
+
+    def scoped(self) -> set[str]:
+        return {hour for (hour,) in self.con.execute(f"select window_start from scope_{TABLE}").fetchall()}
+
+
+def at(hour: int) -> datetime:
+    return T0 + timedelta(hours=hour)
+
+
+def hours(jobs: list[Job]) -> dict[str, tuple]:
+    warehouse = Warehouse()
+    warehouse.build(jobs)
+    return warehouse.hours()
+
+
+EARLIER = [("builtin", "r1", 1), ("builtin", "r2", 1), ("byoc", "e1", 2), ("byoc", "e2", 3)]
+
+
+@pytest.mark.parametrize(
+    ("later", "scoped"),
+    [
+        ([("builtin", "r3", 4)], {"2026-01-01T04:00:00"}),  # a new hour
+        ([("byoc", "e3", 2)], {"2026-01-01T02:00:00"}),  # a new job in an hour already aggregated
+        # A later completion moves r1 from hour 1 to hour 5: hour 1 is aggregated again without it.
+        ([("builtin", "r1", 5)], {"2026-01-01T01:00:00", "2026-01-01T05:00:00"}),
+    ],
+)
+def test_a_build_after_recomputed_jobs_equals_a_build_from_scratch(
+    later: list[Job], scoped: set[str]
+) -> None:
+    warehouse = Warehouse()
+    warehouse.build(EARLIER)
+    warehouse.build(later)
+    from_scratch = Warehouse()
+    from_scratch.build(EARLIER)
+    from_scratch.con.execute(f"drop table {TABLE}")
+    from_scratch.build(later)
+    assert warehouse.hours() == from_scratch.hours()
+    assert warehouse.scoped() == scoped
