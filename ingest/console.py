@@ -83,6 +83,7 @@ def print_publish(result: PublishResult) -> None:
         how = "rewritten" if name in result.rewritten else f"{result.rows_written[name]:,} written"
         print(f"publish:   {name:<32} {count:>12,} rows ({how})")
     print(
-        f"publish: snapshot {result.snapshot} ({result.snapshot_bytes / 1e6:,.1f} MB of Parquet); "
+        f"publish: snapshot {result.snapshot} ({result.snapshot_bytes / 1e6:,.1f} MB of Parquet, "
+        f"{result.snapshot_bytes_written / 1e6:,.1f} MB written, the rest linked from the previous one); "
         f"{result.snapshots_kept} snapshot(s) kept"
     )

@@ -18,7 +18,7 @@ from ingest.dbt_build import warehouse_path
 from ingest.mart_catalog import Mart, public_marts, semantics_version
 from ingest.publish_schema import PublishError
 from ingest.settings import Settings
-from ingest.snapshots import list_snapshots, prune_snapshots, write_snapshot
+from ingest.snapshots import list_snapshots, prune_snapshots, table_files, write_snapshot
 from ingest.sqlite_export import Baseline, export_marts
 
 DATABASE_NAME = "naap"
@@ -33,6 +33,7 @@ class PublishResult:
     database_bytes: int = 0
     snapshot: Path = Path()
     snapshot_bytes: int = 0
+    snapshot_bytes_written: int = 0  # the rest is linked from the previous snapshot
     snapshots_kept: int = 0
     elapsed_s: float = 0.0
 
@@ -87,21 +88,28 @@ def publish(
             built_at=datetime.fromtimestamp(warehouse.stat().st_mtime, UTC),
             semantics_version=semantics_version(),
             database_version=version,
+            changed_days={name: export.changed_days for name, export in exports.items()},
         )
+        # Before pruning: a file linked from the previous snapshot has a second link until then.
+        files = [p.stat() for p in result.snapshot.rglob("*") if p.is_file()]
+        result.snapshot_bytes = sum(f.st_size for f in files)
+        result.snapshot_bytes_written = sum(f.st_size for f in files if f.st_nlink == 1)
     result.snapshots_kept = prune_snapshots(snapshots_dir(settings), keep)
     result.database_bytes = sum(
         p.stat().st_size for p in result.database.parent.glob(f"{result.database.name}*")
     )
-    result.snapshot_bytes = sum(p.stat().st_size for p in result.snapshot.iterdir())
     result.elapsed_s = time.monotonic() - started
     return result
 
 
 def _baseline(root: Path) -> Baseline | None:
     newest = list_snapshots(root)[:1]
-    if not newest or "database_version" not in newest[0]:
+    # A snapshot of an older layout (a file per table) is no baseline: the publish rewrites it all once.
+    if not newest or any("files" not in table for table in newest[0]["tables"]):
         return None
-    return Baseline(root / newest[0]["snapshot"], newest[0]["database_version"])
+    folder = root / newest[0]["snapshot"]
+    files = {table["table"]: table_files(folder, table) for table in newest[0]["tables"]}
+    return Baseline(files, newest[0]["database_version"])
 
 
 def _mart_types(duck: duckdb.DuckDBPyConnection, marts: tuple[Mart, ...]) -> dict[str, dict[str, str]]:

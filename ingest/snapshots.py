@@ -1,6 +1,12 @@
 """Parquet snapshots of the public marts for researchers: one folder per publish, named by its UTC
 time, with a manifest.json, a `latest` pointer, and only the newest N kept.
 
+Each table is a folder of Parquet files, one per UTC day of its time column (`<table>/<YYYY-MM-DD>.parquet`,
+rows without a time in `<table>/undated.parquet`): read a table with `read_parquet('<table>/*.parquet')`.
+A micro-batch changes the rows of a few days, so a publish writes only the days whose rows changed
+since the previous snapshot and hard-links the others from it: each snapshot is whole, and an
+unchanged file costs no write and no space.
+
 A snapshot is written into a hidden `.partial-*` folder and renamed into place once its manifest
 is complete, so a listed snapshot is always whole.
 """
@@ -15,12 +21,13 @@ from pathlib import Path
 import duckdb
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import parquet_select, quote_literal, refusing_wide_integers
+from ingest.publish_schema import parquet_select, quote_identifier, quote_literal, refusing_wide_integers
 
 LATEST = "latest"
 MANIFEST = "manifest.json"
 PARTIAL_PREFIX = ".partial-"
-# The column a table's time range is read from: the first of these it has.
+UNDATED = "undated"
+# The column a table's time range and day files are read from: the first of these it has.
 TIME_COLUMNS = (
     "window_start",
     "event_date",
@@ -42,11 +49,22 @@ def write_snapshot(
     built_at: datetime,
     semantics_version: str,
     database_version: int,
+    changed_days: dict[str, set[str] | None] | None = None,
 ) -> Path:
+    """Write every mart into a new snapshot; `changed_days` names, per table, the only days whose rows
+    changed since the newest snapshot (None: unknown), whose other days are linked from it."""
     name = f"{published_at:%Y%m%dT%H%M%S}.{published_at.microsecond // 1000:03d}Z"
     partial = root / f"{PARTIAL_PREFIX}{name}"
     partial.mkdir(parents=True)
-    tables = [_write_table(duck, mart, duck_types[mart.name], partial) for mart in marts]
+    newest = list_snapshots(root)[:1]
+    previous = {t["table"]: t for t in newest[0]["tables"]} if newest else {}
+    changed_days = changed_days or {}
+    tables = []
+    for mart in marts:
+        reusable = None
+        if changed_days.get(mart.name) is not None and "files" in previous.get(mart.name, {}):
+            reusable = (root / newest[0]["snapshot"], previous[mart.name], changed_days[mart.name])
+        tables.append(_write_table(duck, mart, duck_types[mart.name], partial, reusable))
     # The hours the data covers; other time columns (ingest wall clock, snapshot times) would blur it.
     hourly = [t["time_range"] for t in tables if t["time_column"] == "window_start" and t["rows"]]
     manifest = {
@@ -68,6 +86,25 @@ def write_snapshot(
     partial.rename(final)
     _point_latest(root, name)
     return final
+
+
+def time_column(mart: Mart) -> str | None:
+    names = {c.name for c in mart.columns}
+    return next((c for c in TIME_COLUMNS if c in names), None)
+
+
+def day_expression(mart: Mart) -> str:
+    """The day file a row of the mart's snapshot form belongs in, as SQL over that form."""
+    column = time_column(mart)
+    if column is None:
+        return quote_literal(UNDATED)
+    # Every time column is published as ISO-8601 text (or a date): its first ten characters are the day.
+    return f"coalesce(left({quote_identifier(column)}::varchar, 10), {quote_literal(UNDATED)})"
+
+
+def table_files(root: Path, table: dict) -> list[Path]:
+    """The Parquet files of a table in a snapshot's manifest."""
+    return [root / entry["file"] for entry in table["files"]]
 
 
 def list_snapshots(root: Path) -> list[dict]:
@@ -103,30 +140,77 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_table(duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str], folder: Path) -> dict:
-    path = folder / f"{mart.name}.parquet"
-    literal = quote_literal(str(path))
+def _write_table(
+    duck: duckdb.DuckDBPyConnection,
+    mart: Mart,
+    types: dict[str, str],
+    folder: Path,
+    reusable: tuple[Path, dict, set[str]] | None,
+) -> dict:
+    """The mart's day files in `folder`/<table>/, the unchanged ones linked from `reusable`'s
+    (the previous snapshot's folder, its manifest entry for the table, the days that changed)."""
+    rows = f"select *, {day_expression(mart)} as _day from ({parquet_select(mart, types)})"
     with refusing_wide_integers(mart):
-        duck.execute(f"copy ({parquet_select(mart, types)}) to {literal} (format parquet, compression zstd)")
-    schema = duck.execute(f"describe select * from read_parquet({literal})").fetchall()
-    descriptions = {c.name: c.description for c in mart.columns}
-    time_column = next((c for c in TIME_COLUMNS if c in descriptions), None)
+        days = {day for (day,) in duck.execute(f"select distinct _day from ({rows})").fetchall()}
+        kept: dict[str, dict] = {}
+        if reusable:
+            previous_root, previous, changed = reusable
+            kept = {e["file"]: e for e in previous["files"] if _day_of(e["file"]) in days - changed}
+            for file in kept:
+                (folder / file).parent.mkdir(parents=True, exist_ok=True)
+                os.link(previous_root / file, folder / file)
+        written = sorted(days - {_day_of(file) for file in kept})
+        files = {**kept, **_write_days(duck, mart.name, rows, written, folder)}
+    schema = duck.execute(f"describe {parquet_select(mart, types)}").fetchall()
+    column = time_column(mart)
     bounds = (None, None)
-    if time_column:
-        bounds = duck.execute(
-            f'select min("{time_column}"), max("{time_column}") from read_parquet({literal})'
-        ).fetchone()
+    if column:
+        quoted = quote_identifier(column)
+        bounds = duck.execute(f"select min({quoted}), max({quoted}) from ({rows})").fetchall()[0]
+    entries = [files[file] for file in sorted(files)]
+    descriptions = {c.name: c.description for c in mart.columns}
     return {
         "table": mart.name,
-        "file": path.name,
-        "rows": duck.execute(f"select count(*) from read_parquet({literal})").fetchone()[0],
-        "bytes": path.stat().st_size,
-        "sha256": sha256_of(path),
+        "rows": sum(e["rows"] for e in entries),
+        "bytes": sum(e["bytes"] for e in entries),
+        "files": entries,
         "grain": list(mart.grain),
-        "time_column": time_column,
+        "time_column": column,
         "time_range": {"from": bounds[0], "to": bounds[1]},
         "columns": [{"name": n, "type": t, "description": descriptions[n]} for n, t, *_ in schema],
     }
+
+
+def _write_days(
+    duck: duckdb.DuckDBPyConnection, table: str, rows: str, days: list[str], folder: Path
+) -> dict[str, dict]:
+    """Write the `rows` of `days`, a file per day, in one pass; their manifest entries."""
+    if not days:
+        return {}
+    staging = folder / f".{table}"
+    wanted = ", ".join(quote_literal(day) for day in days)
+    duck.execute(
+        f"copy (select * from ({rows}) where _day in ({wanted})) to {quote_literal(str(staging))}"
+        " (format parquet, compression zstd, partition_by (_day))"
+    )
+    (folder / table).mkdir(exist_ok=True)
+    entries = {}
+    for day in days:
+        # One file per day: DuckDB splits a partition only when asked to (file_size_bytes).
+        [written] = (staging / f"_day={day}").iterdir()
+        file = f"{table}/{day}.parquet"
+        written.rename(folder / file)
+        [(count,)] = duck.execute(
+            f"select count(*) from read_parquet({quote_literal(str(folder / file))})"
+        ).fetchall()
+        size = (folder / file).stat().st_size
+        entries[file] = {"file": file, "rows": count, "bytes": size, "sha256": sha256_of(folder / file)}
+    shutil.rmtree(staging)
+    return entries
+
+
+def _day_of(file: str) -> str:
+    return Path(file).stem
 
 
 def _point_latest(root: Path, name: str) -> None:

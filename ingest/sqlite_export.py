@@ -9,11 +9,13 @@ while publishing to prove it).
 A micro-batch changes a few hundred rows of nearly every mart, so rewriting whole tables would
 cost what the whole history weighs, every five minutes. When the database still holds the
 publication of the newest snapshot (its `user_version` is the version that snapshot was published
-with), each table is brought up to date from its difference with that snapshot's Parquet file:
+with), each table is brought up to date from its difference with that snapshot's Parquet files:
 the grains of the mart's rows that are not in the snapshot (for a mart stamped with `built_at`,
 its rows recomputed after the snapshot's newest stamp) and those that left the mart are
 deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is
 no such snapshot, when its columns or indexes changed, or when a large share of its rows changed.
+The days of the rows that changed (in the snapshot and in the mart) tell the next snapshot which of
+its day files to write (ingest/snapshots.py).
 """
 
 import itertools
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import sqlite_utils
 
 from ingest.mart_catalog import Mart
@@ -37,6 +40,7 @@ from ingest.publish_schema import (
     sqlite_columns,
     sqlite_select,
 )
+from ingest.snapshots import day_expression
 
 # The filters people use, each indexed by its longest prefix present in a table
 # (orchestrator_address with window_start also serves an orchestrator's time range).
@@ -59,9 +63,9 @@ STAMP_COLUMN = "built_at"
 
 @dataclass(frozen=True)
 class Baseline:
-    """The newest snapshot's folder and the database version it was published with."""
+    """The newest snapshot: each table's Parquet files, and the database version it was published with."""
 
-    folder: Path
+    files: dict[str, list[Path]]
     database_version: int
 
 
@@ -70,6 +74,8 @@ class TableExport:
     rows: int  # in the table once published
     written: int  # rows inserted or deleted (a changed row counts once)
     whole: bool  # dropped and loaded again rather than updated from its difference
+    # The snapshot days holding a changed row, before or after; None when not known (rewritten whole).
+    changed_days: set[str] | None = None
 
 
 def export_marts(
@@ -139,9 +145,7 @@ def _export(
     try:
         with refusing_wide_integers(mart):
             if baseline:
-                updated = _apply_difference(
-                    db, duck, mart, types, columns, baseline.folder / f"{mart.name}.parquet"
-                )
+                updated = _apply_difference(db, duck, mart, types, columns, baseline.files.get(mart.name, []))
                 if updated:
                     return updated
             return _rewrite(db, duck, mart, columns)
@@ -173,37 +177,41 @@ def _apply_difference(
     mart: Mart,
     types: dict[str, str],
     columns: list[PublishedColumn],
-    snapshot_file: Path,
+    snapshot_files: list[Path],
 ) -> TableExport | None:
     """Delete the grains that changed or left since the snapshot, insert the mart's changed rows; None if unfit."""
     names = [c.name for c in columns]
     table = db.table(mart.name)
     indexes = {tuple(index.columns) for index in table.indexes if index.origin == "c"}
-    if not snapshot_file.exists() or [c.name for c in table.columns] != names:
+    if not snapshot_files or [c.name for c in table.columns] != names:
         return None
     if indexes != set(_filter_indexes(mart, names)):
         return None
     if mart.name in FULL_TEXT and table.detect_fts() is None:
         return None
     current = parquet_select(mart, types)
-    snapshot = f"read_parquet({quote_literal(str(snapshot_file))})"
+    snapshot = f"read_parquet([{', '.join(quote_literal(str(f)) for f in snapshot_files)}])"
     if _shape(duck, current) != _shape(duck, f"select * from {snapshot}"):
         return None
     grain = ", ".join(quote_identifier(g) for g in mart.grain)
     [(rows,)] = duck.execute(f"select count(*) from main.{quote_identifier(mart.name)}").fetchall()
-    changed = duck.sql(
-        f"select {grain} from ({_changed_rows(duck, current, snapshot, names)})"
+    day = day_expression(mart)
+    changed_rows = duck.sql(
+        f"select {grain}, {day} as _day from ({_changed_rows(duck, current, snapshot, names)})"
     ).to_arrow_table()
-    gone = duck.execute(f"select {grain} from {snapshot} except select {grain} from ({current})").fetchall()
-    if changed.num_rows + len(gone) > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
+    changed = changed_rows.drop_columns(["_day"])
+    gone = duck.sql(f"select {grain} from {snapshot} except select {grain} from ({current})").to_arrow_table()
+    if changed.num_rows + gone.num_rows > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
         return None
+    changed_days = set(changed_rows.column("_day").to_pylist()) | _days_left(
+        duck, mart, snapshot, changed, gone
+    )
     quoted = quote_identifier(mart.name)
     # Deleted then inserted rather than INSERT OR REPLACE: a grain may hold a NULL (request_demand_hourly's
     # capability_id), and SQLite's primary key treats NULLs as distinct, so a replace would add a row.
-    changed_keys = list(zip(*(column.to_pylist() for column in changed.columns), strict=True))
     db.conn.executemany(
         f"delete from {quoted} where " + " and ".join(f"{quote_identifier(g)} is ?" for g in mart.grain),
-        [*gone, *changed_keys],
+        [*_rows(gone), *_rows(changed)],
     )
     # The changed grains are in the snapshot's form; the mart's rows are matched in that form too.
     expressions = parquet_expressions(mart, types)
@@ -222,9 +230,30 @@ def _apply_difference(
     (published,) = db.execute(f"select count(*) from {quoted}").fetchone()
     if published != rows or inserted != changed.num_rows:
         return None  # not what the snapshot promised (the file was edited?): the caller rewrites it whole
-    if mart.name in FULL_TEXT and (inserted or gone):
+    if mart.name in FULL_TEXT and (inserted or gone.num_rows):
         table.rebuild_fts()  # the full-text index has no triggers; rebuilt from the table
-    return TableExport(rows, inserted + len(gone), whole=False)
+    return TableExport(rows, inserted + gone.num_rows, whole=False, changed_days=changed_days)
+
+
+def _days_left(
+    duck: duckdb.DuckDBPyConnection, mart: Mart, snapshot: str, changed: pa.Table, gone: pa.Table
+) -> set[str]:
+    """The snapshot days of the grains that changed or left: a changed row may have moved to another day."""
+    if not changed.num_rows and not gone.num_rows:
+        return set()
+    keys = pa.concat_tables([changed, gone], promote_options="permissive")
+    keys = keys.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
+    match = " and ".join(
+        f"_grain_{i} is not distinct from {quote_identifier(g)}" for i, g in enumerate(mart.grain)
+    )
+    duck.register("left_grains", keys)
+    try:
+        found = duck.execute(
+            f"select distinct {day_expression(mart)} from {snapshot} where exists (select 1 from left_grains where {match})"
+        ).fetchall()
+    finally:
+        duck.unregister("left_grains")
+    return {day for (day,) in found}
 
 
 def _changed_rows(duck: duckdb.DuckDBPyConnection, current: str, snapshot: str, names: list[str]) -> str:
@@ -241,6 +270,10 @@ def _changed_rows(duck: duckdb.DuckDBPyConnection, current: str, snapshot: str, 
     if since is None:
         return current
     return f"select * from ({current}) where {STAMP_COLUMN} > {quote_literal(since)}"
+
+
+def _rows(table: pa.Table) -> list[tuple]:
+    return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
 
 def _shape(duck: duckdb.DuckDBPyConnection, select: str) -> list[tuple[str, str]]:

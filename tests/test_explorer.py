@@ -186,17 +186,18 @@ def test_the_snapshots_page_lists_files_and_serves_them(explorer_run) -> None:
     assert page.status_code == 200
     assert manifest["snapshot"] in page.text
     for table in manifest["tables"]:
-        assert table["sha256"] in page.text
         assert f"{table['bytes']:,}" in page.text
-    sla = next(t for t in manifest["tables"] if t["table"] == "sla_hourly")
+        assert all(entry["sha256"] in page.text for entry in table["files"])
+    sla = next(t for t in manifest["tables"] if t["table"] == "sla_hourly")["files"][0]
     download = _get(explorer_run, f"/-/snapshots/{manifest['snapshot']}/{sla['file']}")
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == sla["sha256"]
-    assert "attachment" in download.headers["content-disposition"]
+    assert f"sla_hourly-{Path(sla['file']).stem}.parquet" in download.headers["content-disposition"]
     assert _get(explorer_run, "/-/snapshots.json").json()[0]["snapshot"] == manifest["snapshot"]
     for bad in (
         "/-/snapshots/latest/..%2Fnaap.db",
         "/-/snapshots/latest/naap.db",
+        "/-/snapshots/latest/sla_hourly/..%2F..%2Fnaap.db",
         "/-/snapshots/nope/manifest.json",
     ):
         response = httpx.get(explorer_run.url + bad, follow_redirects=True, timeout=30)

@@ -98,7 +98,7 @@ def test_wide_integers_beyond_64_bits_and_timestamps_are_handled(explorer_run, t
         started = db.execute("select started_at from ingest_batches").fetchone()[0]
     assert (text, approx) == (str(beyond_int64), float(beyond_int64))
     assert started[10] == "T" and len(started) == 26  # YYYY-MM-DDTHH:MM:SS.ffffff, UTC
-    parquet = snapshots_dir(settings) / LATEST / "payments.parquet"
+    parquet = snapshots_dir(settings) / LATEST / "payments" / "*.parquet"
     [(value,)] = duckdb.sql(
         f"select face_value_wei from '{parquet}' where event_id = '{event_id}'"
     ).fetchall()
@@ -106,7 +106,11 @@ def test_wide_integers_beyond_64_bits_and_timestamps_are_handled(explorer_run, t
 
     # A count that overflows 64 bits is refused, not rounded.
     with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
-        con.execute("update sla_hourly set requested_sessions = ?", [beyond_int64])
+        # Stamped as a build stamps what it recomputes: a publish takes such rows as changed.
+        con.execute(
+            "update sla_hourly set requested_sessions = ?, built_at = built_at + interval 1 hour",
+            [beyond_int64],
+        )
     with pytest.raises(PublishError, match="sla_hourly has an integer beyond 64 bits"):
         publish(settings)
 
@@ -120,13 +124,23 @@ def test_snapshot_manifest_checksums_verify_and_counts_equal_the_marts(explorer_
     assert manifest["semantics_version"] == "naap-sla-v1"
     assert {t["table"] for t in manifest["tables"]} == set(counts)
     for table in manifest["tables"]:
-        path = latest / table["file"]
-        assert sha256_of(path) == table["sha256"], table["table"]
-        assert path.stat().st_size == table["bytes"]
-        assert table["rows"] == counts[table["table"]], table["table"]
-        [(parquet_rows,)] = duckdb.sql(f"select count(*) from '{path}'").fetchall()
-        assert parquet_rows == counts[table["table"]]
+        for entry in table["files"]:
+            path = latest / entry["file"]
+            assert sha256_of(path) == entry["sha256"], entry["file"]
+            assert path.stat().st_size == entry["bytes"]
+            [(parquet_rows,)] = duckdb.sql(f"select count(*) from '{path}'").fetchall()
+            assert parquet_rows == entry["rows"], entry["file"]
+        assert table["bytes"] == sum(entry["bytes"] for entry in table["files"])
+        assert table["rows"] == sum(entry["rows"] for entry in table["files"]) == counts[table["table"]]
         assert [c["name"] for c in table["columns"]] == [c.name for c in _mart(table["table"]).columns]
+        # A file per day of the table's time column, and only that day's rows in it.
+        if table["files"]:
+            days = duckdb.sql(
+                f'select distinct left("{table["time_column"]}"::varchar, 10) as day'
+                f" from read_parquet('{latest / table['table']}/*.parquet', filename = true)"
+                f" where parse_filename(filename, true) != day"
+            ).fetchall()
+            assert days == [], table["table"]
     sla = next(t for t in manifest["tables"] if t["table"] == "sla_hourly")
     assert sla["time_range"] == {"from": "2026-01-08T21:00:00", "to": "2026-01-08T22:00:00"}
     assert manifest["time_range"] == sla["time_range"]  # every hourly mart keys its hours to the second
@@ -149,14 +163,39 @@ def _published(settings: Settings) -> dict[str, list[tuple]]:
         }
 
 
+def _day_files(snapshot: Path) -> set[str]:
+    return {str(p.relative_to(snapshot)) for p in snapshot.rglob("*.parquet")}
+
+
+def _linked_files(snapshot: Path) -> set[str]:
+    """The day files shared with another snapshot (hard links)."""
+    return {f for f in _day_files(snapshot) if (snapshot / f).stat().st_nlink > 1}
+
+
+def _snapshot_rows(snapshot: Path) -> dict[str, list[tuple]]:
+    manifest = json.loads((snapshot / MANIFEST).read_text())
+    return {
+        table["table"]: sorted(
+            duckdb.sql(f"select * from read_parquet('{snapshot / table['table']}/*.parquet')").fetchall(),
+            key=repr,
+        )
+        for table in manifest["tables"]
+        if table["files"]
+    }
+
+
 def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
     explorer_run, tmp_path: Path
 ) -> None:
     settings = _copy_warehouse(explorer_run, tmp_path)
     first = publish(settings)
     assert sorted(first.rewritten) == sorted(m.name for m in public_marts())
+    assert first.snapshot_bytes_written == first.snapshot_bytes
     unchanged = publish(settings)
     assert unchanged.rewritten == [] and set(unchanged.rows_written.values()) == {0}
+    # Every day file is linked from the previous snapshot; only the manifest is new.
+    assert _linked_files(unchanged.snapshot) == _day_files(unchanged.snapshot)
+    assert unchanged.snapshot_bytes_written == (unchanged.snapshot / MANIFEST).stat().st_size
     with duckdb.connect(str(settings.data_dir / "warehouse.duckdb")) as con:
         # One row changed, one gone and one new in sla_hourly, stamped as a build stamps
         # what it recomputes; one orchestrator's URI changed (an unstamped mart).
@@ -172,10 +211,15 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
         )
         # A grain with a NULL in it (SQLite's primary key treats NULLs as distinct).
         [(nulls,)] = con.execute(
-            "update request_demand_hourly set job_count = job_count + 1 "
+            "update request_demand_hourly set job_count = job_count + 1, built_at = built_at + interval 1 hour "
             "where rowid = (select min(rowid) from request_demand_hourly where capability_id is null)"
         ).fetchall()
         assert nulls == 1, "the smoke day should have a request hour with no capability id"
+        # A payment moved to the day before: its old day file must lose it.
+        con.execute(
+            "update payments set window_start = '2026-01-07T23:00:00', built_at = built_at + interval 1 hour "
+            "where rowid = (select min(rowid) from payments)"
+        )
         address = con.execute("select min(orchestrator_address) from orchestrators").fetchall()[0][0]
         con.execute(
             "update orchestrators set orchestrator_uri = 'https://renamed.example:8935' "
@@ -187,6 +231,7 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
     assert {name: n for name, n in changed.rows_written.items() if n} == {
         "sla_hourly": 3,
         "request_demand_hourly": 1,
+        "payments": 1,
         "orchestrators": 1,
     }
     assert changed.table_rows == _mart_counts(settings.data_dir / "warehouse.duckdb")
@@ -196,11 +241,20 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
             "join orchestrators on orchestrators.rowid = orchestrators_fts.rowid where orchestrators_fts match 'renamed'"
         ).fetchall()
     assert found == [(address,)]
+    # The snapshot wrote the days of those rows (a new one for the new row) and linked the rest.
+    day_files = _day_files(changed.snapshot)
+    written = {"sla_hourly/2026-01-08.parquet", "sla_hourly/2026-01-09.parquet"}
+    written |= {"request_demand_hourly/2026-01-08.parquet"}
+    written |= {"payments/2026-01-07.parquet", "payments/2026-01-08.parquet"}
+    written |= {f for f in day_files if f.startswith("orchestrators/")}
+    assert written <= day_files
+    assert day_files - _linked_files(changed.snapshot) == written
 
     # The same warehouse published whole, into a new folder and with --full, gives the same rows.
     elsewhere = _copy_warehouse_from(settings.data_dir, tmp_path / "elsewhere")
-    publish(elsewhere)
+    published_whole = publish(elsewhere)
     assert _published(settings) == _published(elsewhere)
+    assert _snapshot_rows(changed.snapshot) == _snapshot_rows(published_whole.snapshot)
     assert sorted(publish(settings, full=True).rewritten) == sorted(m.name for m in public_marts())
     assert _published(settings) == _published(elsewhere)
 

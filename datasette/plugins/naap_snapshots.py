@@ -1,6 +1,6 @@
-"""The snapshots page: the Parquet snapshots beside the published database, each file with its
-rows, size and checksum, downloadable from /-/snapshots/<snapshot>/<file> (`latest` names the
-newest). /-/snapshots.json lists the same manifests for scripts.
+"""The snapshots page: the Parquet snapshots beside the published database, each table's day files
+with their rows, size and checksum, downloadable from /-/snapshots/<snapshot>/<table>/<day>.parquet
+(`latest` names the newest). /-/snapshots.json lists the same manifests for scripts.
 """
 
 from pathlib import Path
@@ -37,10 +37,17 @@ async def snapshot_file(datasette, request, send):
     manifest = next((m for m in snapshots if m["snapshot"] == name), None)
     filename = request.url_vars["file"]
     # Only files a manifest lists are served, so no path outside the snapshots can be asked for.
-    if manifest is None or filename not in {MANIFEST} | {t["file"] for t in manifest["tables"]}:
+    listed = (
+        {MANIFEST} | {entry["file"] for table in manifest["tables"] for entry in table["files"]}
+        if manifest
+        else set()
+    )
+    if filename not in listed:
         raise NotFound(f"no snapshot file {request.url_vars['snapshot']}/{filename}")
     path = root / name / filename
-    await asgi_send_file(send, path, filename=filename, content_type=CONTENT_TYPES[path.suffix])
+    # Saved as <table>-<day>.parquet: the day alone would not say which table it holds.
+    saved_as = filename.replace("/", "-")
+    await asgi_send_file(send, path, filename=saved_as, content_type=CONTENT_TYPES[path.suffix])
 
 
 @hookimpl
@@ -48,7 +55,7 @@ def register_routes():
     return [
         (r"^/-/snapshots$", snapshots_page),
         (r"^/-/snapshots\.json$", snapshots_json),
-        (r"^/-/snapshots/(?P<snapshot>[^/]+)/(?P<file>[^/]+)$", snapshot_file),
+        (r"^/-/snapshots/(?P<snapshot>[^/]+)/(?P<file>[^/]+(?:/[^/]+)?)$", snapshot_file),
     ]
 
 

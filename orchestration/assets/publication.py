@@ -52,6 +52,7 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
         metadata={
             "snapshot": str(result.snapshot),
             "bytes": result.snapshot_bytes,
+            "bytes_written": result.snapshot_bytes_written,
             "kept": result.snapshots_kept,
         },
     )

@@ -48,7 +48,8 @@ def describe(label: str, cost: Cost) -> None:
     result = cost.result
     print(
         f"  {label:<28} {cost.seconds:6.2f} s  {cost.written / 1e6:8.1f} MB written  "
-        f"naap.db {result.database_bytes / 1e6:.1f} MB, snapshot {result.snapshot_bytes / 1e6:.1f} MB; "
+        f"naap.db {result.database_bytes / 1e6:.1f} MB, snapshot {result.snapshot_bytes / 1e6:.1f} MB "
+        f"({result.snapshot_bytes_written / 1e6:.1f} MB new); "
         f"{sum(result.rows_written.values()):,} rows written, {len(result.rewritten)} tables rewritten whole",
         flush=True,
     )
