@@ -109,25 +109,18 @@
 {%- endmacro %}
 
 {#- A predicate keeping the signals at or after the first signal of any session in
-    `scope`. No event of a scoped session is older, and DuckDB skips the row groups
-    whose event times are all older, so a micro-batch stops reading all history.
-    `signals` holds every signal staged before with its session key; `new_signals`
-    are the staged sources whose newly built rows it does not hold yet. True when
-    building from scratch, false when the scope is empty. -#}
-{% macro since_first_signal(scope, signals, new_signals=[]) -%}
+    `scope`, read from `firsts` (int_session_signals_bounded). No event of a scoped
+    session is older, and DuckDB skips the row groups whose event times are all
+    older, so a micro-batch stops reading all history. True when building from
+    scratch, false when no scoped session has a signal. -#}
+{% macro since_first_signal(scope, firsts) -%}
     {%- if scope is none -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set firsts -%}
-        select min(event_ts) as first_ts from {{ signals }}
-        where session_key in (select session_key from {{ scope }})
-        {%- for source in new_signals %}
-        union all
-        select min(event_ts) from {{ source }}
-        where built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }}
-        {%- endfor %}
-    {%- endset -%}
-    {%- set first_ts = run_query('select min(first_ts) from (' ~ firsts ~ ')').columns[0].values()[0] -%}
+    {%- set first_ts = run_query(
+        'select min(first_signal_at) from ' ~ firsts
+        ~ ' where session_key in (select session_key from ' ~ scope ~ ')'
+    ).columns[0].values()[0] -%}
     {%- if first_ts is none -%}
         {{ return('false') }}
     {%- endif -%}
@@ -188,24 +181,29 @@
 {%- endmacro %}
 
 {#- An on-run-start hook: a model that became incremental in a new version finds
-    its old table without `built_at`, which its scope cannot read; drop such tables
-    so that their first incremental run builds them from scratch. -#}
-{% macro drop_unstamped_incremental_tables() -%}
+    its old table without `built_at`, which its scope cannot read, and a model whose
+    unique key changed finds it without the new key's columns; drop such tables so
+    that their first incremental run builds them from scratch. -#}
+{% macro drop_outdated_incremental_tables() -%}
     {%- if execute -%}
-        {%- set names = [] -%}
+        {%- set required = [] -%}
         {%- for node in graph.nodes.values() -%}
             {%- if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
-                {%- do names.append("'" ~ node.alias ~ "'") -%}
+                {%- set key = node.config.unique_key -%}
+                {%- for column in ['built_at'] + ([key] if key is string else key) -%}
+                    {%- do required.append("('" ~ node.alias ~ "', '" ~ column ~ "')") -%}
+                {%- endfor -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set unstamped = run_query(
-            "select table_name from duckdb_tables() t where schema_name = '" ~ target.schema ~ "'"
-            ~ " and table_name in (" ~ names | join(', ') ~ ") and not exists ("
-            ~ "select 1 from duckdb_columns() c where c.schema_name = t.schema_name"
-            ~ " and c.table_name = t.table_name and c.column_name = 'built_at')"
+        {%- set outdated = run_query(
+            "select distinct required.table_name"
+            ~ " from (values " ~ required | join(', ') ~ ") as required(table_name, column_name)"
+            ~ " join duckdb_tables() t on t.schema_name = '" ~ target.schema ~ "' and t.table_name = required.table_name"
+            ~ " where not exists (select 1 from duckdb_columns() c where c.schema_name = t.schema_name"
+            ~ " and c.table_name = t.table_name and c.column_name = required.column_name)"
         ) -%}
-        {%- for row in unstamped.rows -%}
-            {%- do log('rebuilding ' ~ row[0] ~ ' from scratch: it became incremental', info=true) -%}
+        {%- for row in outdated.rows -%}
+            {%- do log('rebuilding ' ~ row[0] ~ ' from scratch: it became incremental or changed its key', info=true) -%}
             {#- Through the adapter, so that its relation cache (and is_incremental()) forgets the table. -#}
             {%- do adapter.drop_relation(
                 adapter.get_relation(database=target.database, schema=target.schema, identifier=row[0])

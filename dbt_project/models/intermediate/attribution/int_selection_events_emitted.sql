@@ -3,7 +3,7 @@
     explicit swap, and whenever the named orchestrator changes. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
-{%- set since = since_first_signal(scope, ref('int_session_signals_unioned')) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 
 with
 

@@ -1,22 +1,34 @@
 {#- Every live-session signal (trace edges, status samples, stream events) with its
     session key, in one relation: the input of orchestrator selection (§2.4), and
     the change feed of the session models (a session is recomputed when a signal
-    of it is staged). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+    of it is staged).
 
-{%- set signal_sources = [
-    ref('stg_lake__stream_traces'), ref('stg_lake__stream_statuses'), ref('stg_lake__stream_events')
-] -%}
+    A signal is one staged event, so incrementally the signals staged since the
+    last build are appended. Staging only appends, except that a build range
+    restages whole event dates of a family: the signals of a source and event date
+    whose staged rows are all newer than this model's last build (restaged, or
+    new) are replaced instead. -#}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    unique_key=['signal_source', 'event_date'],
+) }}
+
+{%- set signal_sources = {
+    'trace': ref('stg_lake__stream_traces'),
+    'status': ref('stg_lake__stream_statuses'),
+    'event': ref('stg_lake__stream_events'),
+} -%}
 {%- set scope_sql -%}
-    {%- for signal_source in signal_sources %}
-    select {{ session_key('org', 'stream_id', 'request_id') }} as session_key
-    from {{ signal_source }}
-    where built_at > {{ last_built_at() }} or {{ in_build_range('event_ts') }}
+    {%- for signal_source, staged in signal_sources.items() %}
+    select '{{ signal_source }}' as signal_source, event_date from {{ staged }}
+    where event_date in (select event_date from {{ staged }} where built_at > {{ last_built_at() }})
+    group by event_date
+    having min(built_at) > {{ last_built_at() }}
     {{ 'union' if not loop.last }}
     {%- endfor %}
 {%- endset -%}
 {%- set scope = incremental_scope(scope_sql) -%}
-{%- set since = since_first_signal(scope, this, signal_sources) -%}
+{%- set staged_since_last_build = 'built_at > ' ~ last_built_at() if scope is not none else 'true' -%}
 
 with
 
@@ -24,7 +36,7 @@ traces as (
     select
         'trace' as signal_source,
         1 as source_priority,
-        event_id, org, event_ts, gateway, stream_id, request_id,
+        event_id, org, event_ts, event_date, gateway, stream_id, request_id,
         trace_type as signal_type,
         trace_type = 'orchestrator_swap' as is_explicit_swap,
         pipeline_id,
@@ -32,13 +44,14 @@ traces as (
         orchestrator_local_address,
         orchestrator_url_norm,
     from {{ ref('stg_lake__stream_traces') }}
+    where {{ staged_since_last_build }}
 ),
 
 statuses as (
     select
         'status' as signal_source,
         2 as source_priority,
-        event_id, org, event_ts, gateway, stream_id, request_id,
+        event_id, org, event_ts, event_date, gateway, stream_id, request_id,
         state as signal_type,
         false as is_explicit_swap,
         pipeline_id,
@@ -46,13 +59,14 @@ statuses as (
         orchestrator_local_address,
         orchestrator_url_norm,
     from {{ ref('stg_lake__stream_statuses') }}
+    where {{ staged_since_last_build }}
 ),
 
 stream_events as (
     select
         'event' as signal_source,
         3 as source_priority,
-        event_id, org, event_ts, gateway, stream_id, request_id,
+        event_id, org, event_ts, event_date, gateway, stream_id, request_id,
         lower(event_subtype) as signal_type,
         is_swap as is_explicit_swap,
         pipeline_id,
@@ -60,6 +74,7 @@ stream_events as (
         orchestrator_local_address,
         orchestrator_url_norm,
     from {{ ref('stg_lake__stream_events') }}
+    where {{ staged_since_last_build }}
 ),
 
 unioned as (
@@ -86,7 +101,7 @@ flagged as (
             and not (signal_source = 'trace' and starts_with(signal_type, 'runner_')) as is_selection_candidate,
         {{ build_stamp() }} as built_at,
     from keyed
-    where session_key is not null and {{ since }} {{ within_scope(scope, 'session_key') }}
+    where session_key is not null
 )
 
 select * from flagged

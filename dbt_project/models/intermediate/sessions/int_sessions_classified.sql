@@ -1,6 +1,7 @@
 {#- Session outcomes, health signals and timings (reference-behaviour.md §2.5-2.8). -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_sessions_evidenced')]) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 
 with
 
@@ -15,7 +16,7 @@ selections as (
         session_key,
         count(*) as selection_candidate_count,
     from {{ ref('int_session_signals_unioned') }}
-    where is_selection_candidate {{ within_scope(scope, 'session_key') }}
+    where is_selection_candidate and {{ since }} {{ within_scope(scope, 'session_key') }}
     group by all
 ),
 

@@ -5,7 +5,7 @@
     kept out of SLA and GPU metrics. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
 {%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
-{%- set since = since_first_signal(scope, ref('int_session_signals_unioned')) -%}
+{%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 
 with
 
