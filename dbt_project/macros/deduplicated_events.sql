@@ -48,14 +48,15 @@
 {%- endmacro %}
 
 {#- The published batches this model has not read (every one when it is built
-    from scratch), as a query. -#}
-{% macro unread_batches_sql(incremental) -%}
+    from scratch), as a query. `rows_name_batches`: the model's rows carry the
+    batch they came from, which a model staged before the ledger existed reads. -#}
+{% macro unread_batches_sql(incremental, rows_name_batches=true) -%}
     {%- set published = 'select batch_id from ' ~ source('lake', 'published_batches') -%}
     {%- if not incremental -%}
         {{ return(published) }}
     {%- endif -%}
     {%- set read = "select batch_id from ledger.staged_batches where model = '" ~ this.identifier ~ "'" -%}
-    {%- if run_query('select count(*) from (' ~ read ~ ')').columns[0].values()[0] == 0 -%}
+    {%- if rows_name_batches and run_query('select count(*) from (' ~ read ~ ')').columns[0].values()[0] == 0 -%}
         {#- Staged before the ledger existed: its rows name the batches it read. -#}
         {%- set read = 'select batch_id from ' ~ this -%}
     {%- endif -%}
