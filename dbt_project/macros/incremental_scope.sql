@@ -127,6 +127,17 @@
     {{ return("event_ts >= '" ~ first_ts.isoformat() ~ "'::timestamptz") }}
 {%- endmacro %}
 
+{#- A filter keeping the upstream rows of a rebuilt_scope: those stamped after this
+    model's last build, the same rows as the scope's keys when the model shares its
+    upstream's grain. DuckDB skips the row groups of older stamps instead of probing
+    every key, and reads no other column of the rows it skips. Nothing when building
+    from scratch. -#}
+{% macro within_rebuilt(scope) -%}
+    {%- if scope is not none -%}
+        and built_at > {{ last_built_at() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- A filter keeping the rows whose key is in scope (the scope rows `where` keeps);
     nothing when building from scratch. -#}
 {% macro within_scope(scope, column, key='session_key', where=none) -%}

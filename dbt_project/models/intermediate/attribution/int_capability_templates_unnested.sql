@@ -16,7 +16,7 @@ with
 
 observations as (
     select * from {{ ref('int_capability_observations_versioned') }}
-    where true {{ within_scope(scope, '(org, event_id, entry_index)', 'org, event_id, entry_index') }}
+    where true {{ within_rebuilt(scope) }}
 ),
 
 projections as (

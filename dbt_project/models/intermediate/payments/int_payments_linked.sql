@@ -33,7 +33,14 @@ with
 
 payments as (
     select * from {{ ref('stg_lake__payments') }}
-    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
+    {%- if scope is not none %}
+    -- By row id: the key probe reads two columns of every payment, and only the
+    -- scoped payments are read whole.
+    where rowid in (
+        select rowid from {{ ref('stg_lake__payments') }}
+        where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
+    )
+    {%- endif %}
 ),
 
 -- Every payment of the sessions in scope: the session's request id needs them all.
@@ -59,17 +66,6 @@ session_requests as (
     group by all
 ),
 
-request_streams as (
-    select
-        org,
-        request_id,
-        min(stream_id) as stream_id,
-    from stream_traces
-    where coalesce(trim(request_id), '') != ''
-        and coalesce(trim(stream_id), '') != ''
-    group by all
-),
-
 linked as (
     select
         payments.* replace ({{ build_stamp() }} as built_at),
@@ -83,6 +79,19 @@ linked as (
     left join session_requests
         on session_requests.org = payments.org
         and session_requests.session_id = payments.session_id
+),
+
+-- The stream of each request id the scoped payments are linked to.
+request_streams as (
+    select
+        org,
+        request_id,
+        min(stream_id) as stream_id,
+    from stream_traces
+    where coalesce(trim(request_id), '') != ''
+        and coalesce(trim(stream_id), '') != ''
+        and (org, request_id) in (select org, linked_request_id from linked)
+    group by all
 ),
 
 sessions_found as (

@@ -5,7 +5,7 @@ with
 
 batch_jobs as (
     select * from {{ ref('int_ai_batch_jobs_assembled') }}
-    where true {{ within_scope(scope, '(org, request_id)', 'org, request_id') }}
+    where true {{ within_rebuilt(scope) }}
 ),
 
 published as (

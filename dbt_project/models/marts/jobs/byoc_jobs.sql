@@ -5,7 +5,7 @@ with
 
 byoc_attempts as (
     select * from {{ ref('int_byoc_jobs_modelled') }}
-    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
+    where true {{ within_rebuilt(scope) }}
 ),
 
 published as (

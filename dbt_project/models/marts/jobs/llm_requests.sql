@@ -5,7 +5,7 @@ with
 
 llm_results as (
     select * from {{ ref('int_llm_requests_latest') }}
-    where true {{ within_scope(scope, '(org, request_id)', 'org, request_id') }}
+    where true {{ within_rebuilt(scope) }}
 ),
 
 published as (

@@ -5,7 +5,7 @@ with
 
 linked_payments as (
     select * from {{ ref('int_payments_linked') }}
-    where true {{ within_scope(scope, '(org, event_id)', 'org, event_id') }}
+    where true {{ within_rebuilt(scope) }}
 ),
 
 published as (
