@@ -95,12 +95,12 @@ def parquet_expressions(mart: Mart, duck_types: dict[str, str]) -> dict[str, str
     return expressions
 
 
-def parquet_select(mart: Mart, duck_types: dict[str, str]) -> str:
-    """The snapshot's SELECT."""
+def parquet_select(mart: Mart, duck_types: dict[str, str], where: str = "") -> str:
+    """The snapshot's SELECT; `where` filters the mart's own columns (before they take the snapshot's form)."""
     expressions = ", ".join(
         f"{sql} as {quote_identifier(name)}" for name, sql in parquet_expressions(mart, duck_types).items()
     )
-    return f"select {expressions} from main.{quote_identifier(mart.name)}"
+    return f"select {expressions} from main.{quote_identifier(mart.name)}{f' where {where}' if where else ''}"
 
 
 def sqlite_select(mart: Mart, columns: list[PublishedColumn], where: str = "") -> str:

@@ -149,9 +149,10 @@ def _write_table(
 ) -> dict:
     """The mart's day files in `folder`/<table>/, the unchanged ones linked from `reusable`'s
     (the previous snapshot's folder, its manifest entry for the table, the days that changed)."""
-    rows = f"select *, {day_expression(mart)} as _day from ({parquet_select(mart, types)})"
+    table = f"main.{quote_identifier(mart.name)}"
+    # The day of a row reads the same on the mart's own time column: only that column is scanned.
+    days = {day for (day,) in duck.execute(f"select distinct {day_expression(mart)} from {table}").fetchall()}
     with refusing_wide_integers(mart):
-        days = {day for (day,) in duck.execute(f"select distinct _day from ({rows})").fetchall()}
         kept: dict[str, dict] = {}
         if reusable:
             previous_root, previous, changed = reusable
@@ -160,13 +161,15 @@ def _write_table(
                 (folder / file).parent.mkdir(parents=True, exist_ok=True)
                 os.link(previous_root / file, folder / file)
         written = sorted(days - {_day_of(file) for file in kept})
-        files = {**kept, **_write_days(duck, mart.name, rows, written, folder)}
+        files = {**kept, **_write_days(duck, mart, types, written, folder)}
     schema = duck.execute(f"describe {parquet_select(mart, types)}").fetchall()
     column = time_column(mart)
     bounds = (None, None)
     if column:
         quoted = quote_identifier(column)
-        bounds = duck.execute(f"select min({quoted}), max({quoted}) from ({rows})").fetchall()[0]
+        bounds = duck.execute(
+            f"select min({quoted}), max({quoted}) from ({parquet_select(mart, types)})"
+        ).fetchall()[0]
     entries = [files[file] for file in sorted(files)]
     descriptions = {c.name: c.description for c in mart.columns}
     return {
@@ -182,15 +185,19 @@ def _write_table(
 
 
 def _write_days(
-    duck: duckdb.DuckDBPyConnection, table: str, rows: str, days: list[str], folder: Path
+    duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str], days: list[str], folder: Path
 ) -> dict[str, dict]:
-    """Write the `rows` of `days`, a file per day, in one pass; their manifest entries."""
+    """Write the mart's rows of `days`, a file per day, in one pass; their manifest entries."""
     if not days:
         return {}
+    table = mart.name
     staging = folder / f".{table}"
     wanted = ", ".join(quote_literal(day) for day in days)
+    # The rows are picked by row id on the day column alone, so only they are read whole.
+    picked = f"rowid in (select rowid from main.{quote_identifier(table)} where {day_expression(mart)} in ({wanted}))"
+    rows = parquet_select(mart, types, where=picked)
     duck.execute(
-        f"copy (select * from ({rows}) where _day in ({wanted})) to {quote_literal(str(staging))}"
+        f"copy (select *, {day_expression(mart)} as _day from ({rows})) to {quote_literal(str(staging))}"
         " (format parquet, compression zstd, partition_by (_day))"
     )
     (folder / table).mkdir(exist_ok=True)

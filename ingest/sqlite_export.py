@@ -197,15 +197,24 @@ def _apply_difference(
     [(rows,)] = duck.execute(f"select count(*) from main.{quote_identifier(mart.name)}").fetchall()
     day = day_expression(mart)
     changed_rows = duck.sql(
-        f"select {grain}, {day} as _day from ({_changed_rows(duck, current, snapshot, names)})"
+        f"select {grain}, {day} as _day from ({_changed_rows(duck, mart, types, snapshot, names)})"
     ).to_arrow_table()
     changed = changed_rows.drop_columns(["_day"])
-    gone = duck.sql(f"select {grain} from {snapshot} except select {grain} from ({current})").to_arrow_table()
-    if changed.num_rows + gone.num_rows > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
+    if changed.num_rows > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
         return None
-    changed_days = set(changed_rows.column("_day").to_pylist()) | _days_left(
-        duck, mart, snapshot, changed, gone
-    )
+    days_before, found = _snapshot_days(duck, mart, snapshot, changed)
+    gone = changed.schema.empty_table()
+    [(snapshot_rows,)] = duck.execute(f"select count(*) from {snapshot}").fetchall()
+    # Grains are unique, so the mart holds the snapshot's rows less those gone plus the new ones;
+    # only when the counts say some are gone is every grain of both sides compared.
+    if rows != snapshot_rows + changed.num_rows - found:
+        gone = duck.sql(
+            f"select {grain} from {snapshot} except select {grain} from ({current})"
+        ).to_arrow_table()
+        if changed.num_rows + gone.num_rows > max(DIFFERENCE_LIMIT * rows, DIFFERENCE_ALWAYS_APPLIED):
+            return None
+        days_before |= _snapshot_days(duck, mart, snapshot, gone)[0]
+    changed_days = set(changed_rows.column("_day").to_pylist()) | days_before
     quoted = quote_identifier(mart.name)
     # Deleted then inserted rather than INSERT OR REPLACE: a grain may hold a NULL (request_demand_hourly's
     # capability_id), and SQLite's primary key treats NULLs as distinct, so a replace would add a row.
@@ -235,41 +244,47 @@ def _apply_difference(
     return TableExport(rows, inserted + gone.num_rows, whole=False, changed_days=changed_days)
 
 
-def _days_left(
-    duck: duckdb.DuckDBPyConnection, mart: Mart, snapshot: str, changed: pa.Table, gone: pa.Table
-) -> set[str]:
-    """The snapshot days of the grains that changed or left: a changed row may have moved to another day."""
-    if not changed.num_rows and not gone.num_rows:
-        return set()
-    keys = pa.concat_tables([changed, gone], promote_options="permissive")
-    keys = keys.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
+def _snapshot_days(
+    duck: duckdb.DuckDBPyConnection, mart: Mart, snapshot: str, grains: pa.Table
+) -> tuple[set[str], int]:
+    """The snapshot days holding these grains, and how many of the grains it holds: a changed row
+    may have moved to another day, or left."""
+    if not grains.num_rows:
+        return set(), 0
+    keys = grains.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
     match = " and ".join(
         f"_grain_{i} is not distinct from {quote_identifier(g)}" for i, g in enumerate(mart.grain)
     )
-    duck.register("left_grains", keys)
+    duck.register("grains_sought", keys)
     try:
         found = duck.execute(
-            f"select distinct {day_expression(mart)} from {snapshot} where exists (select 1 from left_grains where {match})"
+            f"select {day_expression(mart)}, count(*) from {snapshot}"
+            f" where exists (select 1 from grains_sought where {match}) group by all"
         ).fetchall()
     finally:
-        duck.unregister("left_grains")
-    return {day for (day,) in found}
+        duck.unregister("grains_sought")
+    return {day for day, _ in found}, sum(count for _, count in found)
 
 
-def _changed_rows(duck: duckdb.DuckDBPyConnection, current: str, snapshot: str, names: list[str]) -> str:
+def _changed_rows(
+    duck: duckdb.DuckDBPyConnection, mart: Mart, types: dict[str, str], snapshot: str, names: list[str]
+) -> str:
     """The mart's rows not in the snapshot, as a query.
 
     A mart whose rows carry `built_at` changes a row only by recomputing it in a
     build that started after every row the snapshot holds, so its rows stamped
     later are the changed ones (a hand-edited warehouse needs `publish --full`).
-    That reads one column instead of comparing every column of both sides.
+    That reads the stamps, and DuckDB skips the row groups of older ones, instead
+    of comparing every column of both sides.
     """
+    current = parquet_select(mart, types)
     if STAMP_COLUMN not in names:
         return f"{current} except select * from {snapshot}"
     [(since,)] = duck.execute(f"select max({STAMP_COLUMN}) from {snapshot}").fetchall()
     if since is None:
         return current
-    return f"select * from ({current}) where {STAMP_COLUMN} > {quote_literal(since)}"
+    # The snapshot holds the stamp as text; the mart's own column is compared, so its statistics apply.
+    return parquet_select(mart, types, where=f"{STAMP_COLUMN} > {quote_literal(since)}::timestamp")
 
 
 def _rows(table: pa.Table) -> list[tuple]:
