@@ -159,7 +159,7 @@ def _write_table(
             kept = {e["file"]: e for e in previous["files"] if _day_of(e["file"]) in days - changed}
             for file in kept:
                 (folder / file).parent.mkdir(parents=True, exist_ok=True)
-                os.link(previous_root / file, folder / file)
+                _link_or_copy(previous_root / file, folder / file)
         written = sorted(days - {_day_of(file) for file in kept})
         files = {**kept, **_write_days(duck, mart, types, written, folder)}
     schema = duck.execute(f"describe {parquet_select(mart, types)}").fetchall()
@@ -214,6 +214,14 @@ def _write_days(
         entries[file] = {"file": file, "rows": count, "bytes": size, "sha256": sha256_of(folder / file)}
     shutil.rmtree(staging)
     return entries
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link shares the unchanged file; a file system without them gets a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _day_of(file: str) -> str:

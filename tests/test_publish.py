@@ -259,6 +259,25 @@ def test_a_publish_writes_only_the_rows_that_changed_and_equals_a_full_one(
     assert _published(settings) == _published(elsewhere)
 
 
+def test_unchanged_day_files_are_copied_where_hard_links_fail(
+    explorer_run, tmp_path: Path, monkeypatch
+) -> None:
+    settings = _copy_warehouse(explorer_run, tmp_path)
+    first = publish(settings)
+
+    def no_links(source, target) -> None:
+        raise OSError(95, "Operation not supported", str(target))
+
+    monkeypatch.setattr("ingest.snapshots.os.link", no_links)
+    second = publish(settings)
+    assert _day_files(second.snapshot) == _day_files(first.snapshot)
+    assert _linked_files(second.snapshot) == set()
+    manifest = json.loads((second.snapshot / MANIFEST).read_text())
+    for table in manifest["tables"]:
+        for entry in table["files"]:
+            assert sha256_of(second.snapshot / entry["file"]) == entry["sha256"], entry["file"]
+
+
 def test_a_database_that_is_not_the_newest_snapshot_is_rewritten_whole(explorer_run, tmp_path: Path) -> None:
     settings = _copy_warehouse(explorer_run, tmp_path)
     publish(settings)
