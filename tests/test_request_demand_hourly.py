@@ -2,8 +2,8 @@
 
 request_demand_hourly runs as tests/model_sql.py renders it, over hand-written
 request jobs: an hour is aggregated again when a job in it was recomputed, and
-when an AI batch job recomputed elsewhere had a completion in it (the job may
-have left that hour).
+when it lies between a recomputed AI batch job's first completion and its latest
+(the job may have left that hour).
 """
 
 from __future__ import annotations
@@ -32,34 +32,28 @@ class Warehouse:
             " capability_id int, canonical_pipeline varchar, pipeline_id varchar, canonical_model varchar,"
             " orchestrator_address varchar, orchestrator_uri varchar, selection_outcome varchar,"
             " is_success boolean, duration_ms double, price_per_unit double, has_llm_result boolean,"
-            " llm_total_tokens bigint, llm_tokens_per_second double, llm_ttft_ms double, built_at timestamp)"
+            " llm_total_tokens bigint, llm_tokens_per_second double, llm_ttft_ms double,"
+            " first_completed_window timestamptz, built_at timestamp)"
         )
-        self.con.execute(
-            "create table stg_lake__ai_batch_requests (org varchar, request_id varchar, event_ts timestamptz,"
-            " is_completed boolean)"
-        )
+        self.first_hours: dict[str, int] = {}
         self.model = IncrementalModel(
             self.con, TABLE, "window_start", sql_macros=("timestamps.sql", "incremental_scope.sql")
         )
 
     def build(self, jobs: list[Job]) -> None:
-        """Recompute `jobs` upstream (a batch job's completion is staged), then build the mart."""
+        """Recompute `jobs` upstream (a job completed in that hour), then build the mart."""
         stamp = self.model.stamp()
         for family, key, hour in jobs:
+            self.first_hours[key] = min(hour, self.first_hours.get(key, hour))
             self.con.execute(
                 "delete from int_request_jobs_unioned where capability_family = ? and job_key = ?",
                 (family, key),
             )
             self.con.execute(
                 "insert into int_request_jobs_unioned values (?, ?, 'org', '', 'request', ?, 'p', null, 'p', 'p',"
-                f" 'm', '', 'u', 'selected', true, 10, 1, false, null, null, null, {stamp})",
-                (key, at(hour), family),
+                f" 'm', '', 'u', 'selected', true, 10, 1, false, null, null, null, ?, {stamp})",
+                (key, at(hour), family, at(self.first_hours[key])),
             )
-            if family == "builtin":
-                self.con.execute(
-                    "insert into stg_lake__ai_batch_requests values ('org', ?, ?, true)",
-                    (key, at(hour) + timedelta(minutes=5)),
-                )
         self.model.build(stamp)
 
     def hours(self) -> dict[str, tuple]:
@@ -88,8 +82,8 @@ EARLIER = [("builtin", "r1", 1), ("builtin", "r2", 1), ("byoc", "e1", 2), ("byoc
     [
         ([("builtin", "r3", 4)], {"2026-01-01T04:00:00"}),  # a new hour
         ([("byoc", "e3", 2)], {"2026-01-01T02:00:00"}),  # a new job in an hour already aggregated
-        # A later completion moves r1 from hour 1 to hour 5: hour 1 is aggregated again without it.
-        ([("builtin", "r1", 5)], {"2026-01-01T01:00:00", "2026-01-01T05:00:00"}),
+        # A later completion moves r1 from hour 1 to hour 5: hours 1 to 5 are aggregated again.
+        ([("builtin", "r1", 5)], {f"2026-01-01T0{hour}:00:00" for hour in range(1, 6)}),
     ],
 )
 def test_a_build_after_recomputed_jobs_equals_a_build_from_scratch(

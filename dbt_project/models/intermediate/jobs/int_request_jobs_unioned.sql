@@ -3,7 +3,10 @@
     additive flags. LLM results join their AI batch job 1:1 on (org, request_id).
 
     Incrementally, the jobs whose AI batch job, LLM result or BYOC attempt was
-    recomputed since the last build are unioned again. -#}
+    recomputed since the last build are unioned again. An AI batch job's hour is
+    that of its latest completion, so a later completion moves it: each job keeps
+    the hour of its first completion, and the hours between are where it may have
+    been before. -#}
 {{ config(
     materialized='incremental', incremental_strategy='replace_scope',
     unique_key=['org', 'capability_family', 'job_key'],
@@ -28,6 +31,16 @@ batch_jobs as (
 llm_results as (
     select * from {{ ref('int_llm_requests_latest') }}
     where true {{ within_scope(scope, '(org, request_id)', 'org, job_key', "capability_family = 'builtin'") }}
+),
+
+first_completions as (
+    select
+        org,
+        request_id,
+        date_trunc('hour', min(event_ts)) as first_completed_window,
+    from {{ ref('stg_lake__ai_batch_requests') }}
+    where is_completed {{ within_scope(scope, '(org, request_id)', 'org, job_key', "capability_family = 'builtin'") }}
+    group by all
 ),
 
 byoc_jobs as (
@@ -58,11 +71,15 @@ batch_rows as (
         llm_results.total_tokens as llm_total_tokens,
         llm_results.tokens_per_second as llm_tokens_per_second,
         llm_results.time_to_first_token_ms as llm_ttft_ms,
+        least(first_completions.first_completed_window, batch_jobs.window_start) as first_completed_window,
     from batch_jobs
     left join llm_results
         on llm_results.org = batch_jobs.org
         and llm_results.request_id = batch_jobs.request_id
         and batch_jobs.pipeline = 'llm'
+    left join first_completions
+        on first_completions.org = batch_jobs.org
+        and first_completions.request_id = batch_jobs.request_id
 ),
 
 byoc_rows as (
@@ -88,6 +105,7 @@ byoc_rows as (
         cast(null as bigint) as llm_total_tokens,
         cast(null as double) as llm_tokens_per_second,
         cast(null as double) as llm_ttft_ms,
+        window_start as first_completed_window,
     from byoc_jobs
 ),
 

@@ -3,19 +3,16 @@
     Incrementally, an hour is aggregated again when it holds a job recomputed since
     the last build, or lies inside the build range. A recomputed AI batch job may
     have left an earlier hour (a later completion became its latest): every hour
-    of the job's completions is aggregated again too. -#}
+    from its first completion on is aggregated again too. -#}
 {{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
 {%- set scope_sql -%}
     with recomputed_jobs as (
-        select org, capability_family, job_key, window_start,
+        select first_completed_window, window_start,
         from {{ ref('int_request_jobs_unioned') }}
         where built_at > {{ last_built_at() }}
     )
-    select {{ iso_window('window_start') }} as window_start from recomputed_jobs
-    union
-    select {{ iso_window("date_trunc('hour', event_ts)") }} from {{ ref('stg_lake__ai_batch_requests') }}
-    where is_completed
-        and (org, request_id) in (select org, job_key from recomputed_jobs where capability_family = 'builtin')
+    select distinct {{ iso_window('hour') }} as window_start
+    from recomputed_jobs, generate_series(first_completed_window, window_start, interval 1 hour) as hours(hour)
     union
     select {{ iso_window('window_start') }} from {{ ref('int_request_jobs_unioned') }}
     where {{ in_build_range('window_start') }}
