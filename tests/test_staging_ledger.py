@@ -19,6 +19,10 @@ DAY_MS = 86_400_000
 FIRST_MS = 1767908950000  # 2026-01-08
 
 
+# The event-family models, and the data clock, which reads each batch's event times once too.
+LEDGER_MODELS = [*STAGING_MODELS.values(), "stg_lake__data_clock"]
+
+
 def _worker_events(topic: str) -> list[dict]:
     """Two worker registrations a day apart: one batch, two event dates, two lake files."""
     records = []
@@ -67,7 +71,7 @@ def test_each_published_batch_is_read_once_per_family(workspace, tmp_path: Path)
     (first,) = [batch["batch_id"] for batch in workspace.batches()]
     build(workspace.settings, select=staging)
     # Every family model read the batch, those with no event in it too.
-    assert _ledger(warehouse) == {model: {first} for model in STAGING_MODELS.values()}
+    assert _ledger(warehouse) == {model: {first} for model in LEDGER_MODELS}
     assert _staged_workers(warehouse) == 0
 
     # A batch killed while its files move into the lake: committed, partly visible.
@@ -80,7 +84,7 @@ def test_each_published_batch_is_read_once_per_family(workspace, tmp_path: Path)
     visible = [row for row in workspace.lake_rows(columns="batch_id") if row[0] == second]
     assert len(visible) == 1, "expected one of the batch's two files in the lake"
     build(workspace.settings, select=staging)
-    assert _ledger(warehouse) == {model: {first} for model in STAGING_MODELS.values()}
+    assert _ledger(warehouse) == {model: {first} for model in LEDGER_MODELS}
     assert _staged_workers(warehouse) == 0, "a half-published batch was staged"
 
     # The next ingest rolls the batch forward; the next build reads all of it, once.
@@ -88,5 +92,5 @@ def test_each_published_batch_is_read_once_per_family(workspace, tmp_path: Path)
     build(workspace.settings, select=staging)
     batches = {batch["batch_id"] for batch in workspace.batches()}
     assert {first, second} <= batches
-    assert _ledger(warehouse) == {model: batches for model in STAGING_MODELS.values()}
+    assert _ledger(warehouse) == {model: batches for model in LEDGER_MODELS}
     assert _staged_workers(warehouse) == 2
