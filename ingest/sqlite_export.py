@@ -21,6 +21,7 @@ its day files to write (ingest/snapshots.py).
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,19 +224,8 @@ def _apply_difference(
         [*_rows(gone), *_rows(changed)],
     )
     # The changed grains are in the snapshot's form; the mart's rows are matched in that form too.
-    expressions = parquet_expressions(mart, types)
-    keys = changed.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
-    match = " and ".join(
-        f"_grain_{i} is not distinct from {expressions[g]}" for i, g in enumerate(mart.grain)
-    )
-    duck.register("changed_grains", keys)
-    try:
-        cursor = duck.execute(
-            sqlite_select(mart, columns, f"exists (select 1 from changed_grains where {match})")
-        )
-        inserted = _insert(db, mart, names, cursor)
-    finally:
-        duck.unregister("changed_grains")
+    with _grain_in(duck, mart, changed, parquet_expressions(mart, types)) as changed_grain:
+        inserted = _insert(db, mart, names, duck.execute(sqlite_select(mart, columns, changed_grain)))
     (published,) = db.execute(f"select count(*) from {quoted}").fetchone()
     if published != rows or inserted != changed.num_rows:
         return None  # not what the snapshot promised (the file was edited?): the caller rewrites it whole
@@ -251,19 +241,26 @@ def _snapshot_days(
     may have moved to another day, or left."""
     if not grains.num_rows:
         return set(), 0
+    with _grain_in(duck, mart, grains, {g: quote_identifier(g) for g in mart.grain}) as sought:
+        found = duck.execute(
+            f"select {day_expression(mart)}, count(*) from {snapshot} where {sought} group by all"
+        ).fetchall()
+    return {day for day, _ in found}, sum(count for _, count in found)
+
+
+@contextmanager
+def _grain_in(
+    duck: duckdb.DuckDBPyConnection, mart: Mart, grains: pa.Table, columns: dict[str, str]
+) -> Iterator[str]:
+    """A predicate true for a row whose grain (each part as `columns` gives it) is one of `grains`,
+    usable while the context is open. NULL parts match NULL, as in the grain's uniqueness."""
     keys = grains.rename_columns([f"_grain_{i}" for i in range(len(mart.grain))])
-    match = " and ".join(
-        f"_grain_{i} is not distinct from {quote_identifier(g)}" for i, g in enumerate(mart.grain)
-    )
+    match = " and ".join(f"_grain_{i} is not distinct from {columns[g]}" for i, g in enumerate(mart.grain))
     duck.register("grains_sought", keys)
     try:
-        found = duck.execute(
-            f"select {day_expression(mart)}, count(*) from {snapshot}"
-            f" where exists (select 1 from grains_sought where {match}) group by all"
-        ).fetchall()
+        yield f"exists (select 1 from grains_sought where {match})"
     finally:
         duck.unregister("grains_sought")
-    return {day for day, _ in found}, sum(count for _, count in found)
 
 
 def _changed_rows(
