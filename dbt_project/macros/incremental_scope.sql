@@ -190,35 +190,3 @@
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
-
-{#- An on-run-start hook: a model that became incremental in a new version finds
-    its old table without `built_at`, which its scope cannot read, and a model whose
-    unique key changed finds it without the new key's columns; drop such tables so
-    that their first incremental run builds them from scratch. -#}
-{% macro drop_outdated_incremental_tables() -%}
-    {%- if execute -%}
-        {%- set required = [] -%}
-        {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
-                {%- set key = node.config.unique_key -%}
-                {%- for column in ['built_at'] + ([key] if key is string else key) -%}
-                    {%- do required.append("('" ~ node.alias ~ "', '" ~ column ~ "')") -%}
-                {%- endfor -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- set outdated = run_query(
-            "select distinct required.table_name"
-            ~ " from (values " ~ required | join(', ') ~ ") as required(table_name, column_name)"
-            ~ " join duckdb_tables() t on t.schema_name = '" ~ target.schema ~ "' and t.table_name = required.table_name"
-            ~ " where not exists (select 1 from duckdb_columns() c where c.schema_name = t.schema_name"
-            ~ " and c.table_name = t.table_name and c.column_name = required.column_name)"
-        ) -%}
-        {%- for row in outdated.rows -%}
-            {%- do log('rebuilding ' ~ row[0] ~ ' from scratch: it became incremental or changed its key', info=true) -%}
-            {#- Through the adapter, so that its relation cache (and is_incremental()) forgets the table. -#}
-            {%- do adapter.drop_relation(
-                adapter.get_relation(database=target.database, schema=target.schema, identifier=row[0])
-            ) -%}
-        {%- endfor -%}
-    {%- endif -%}
-{%- endmacro %}
