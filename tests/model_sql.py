@@ -19,6 +19,15 @@ import jinja2
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
+def utc_database(*create_tables: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory database in UTC, as the dbt profile sets it, holding the model's inputs."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    for statement in create_tables:
+        con.execute(statement)
+    return con
+
+
 class IncrementalModel:
     def __init__(
         self, con: duckdb.DuckDBPyConnection, model: str, unique_key: str, sql_macros: tuple[str, ...] = ()

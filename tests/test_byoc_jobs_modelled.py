@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
-from model_sql import IncrementalModel
+from model_sql import IncrementalModel, utc_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TABLE = "int_byoc_jobs_modelled"
@@ -25,19 +24,15 @@ class Warehouse:
     """The two staged inputs and the jobs table, built as dbt would."""
 
     def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute(
+        self.con = utc_database(
             "create table stg_lake__byoc_gateway_events (org varchar, event_id varchar, is_job boolean,"
             " gateway varchar, request_id varchar, capability varchar, attempt_index int, is_streaming boolean,"
             " orchestrator_address varchar, orchestrator_url varchar, orchestrator_url_norm varchar,"
             " is_success boolean, error_message varchar, duration_ms double, http_status int,"
-            " event_ts timestamptz, completed_at timestamptz, built_at timestamp)"
-        )
-        self.con.execute(
+            " event_ts timestamptz, completed_at timestamptz, built_at timestamp)",
             "create table stg_lake__worker_lifecycle_events (org varchar, event_id varchar, capability varchar,"
             " orchestrator_address varchar, event_ts timestamptz, model_id varchar, price_per_unit double,"
-            " worker_url varchar, built_at timestamp)"
+            " worker_url varchar, built_at timestamp)",
         )
         self.model = IncrementalModel(self.con, TABLE, "org, event_id", sql_macros=("identities.sql",))
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
-from model_sql import IncrementalModel
+from model_sql import IncrementalModel, utc_database
 
 TABLE = "int_capability_observations_versioned"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -24,12 +23,10 @@ class Warehouse:
     """The hashed observations and the versions table, built as dbt would."""
 
     def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute(
+        self.con = utc_database(
             "create table int_capability_projections_hashed (org varchar, event_id varchar, entry_index int,"
             " observed_at timestamptz, orchestrator_address varchar, orchestrator_alias_address varchar,"
-            " orchestrator_uri varchar, orchestrator_uri_norm varchar, projection_hash varchar, built_at timestamp)"
+            " orchestrator_uri varchar, orchestrator_uri_norm varchar, projection_hash varchar, built_at timestamp)",
         )
         self.model = IncrementalModel(self.con, TABLE, "org, event_id, entry_index")
 

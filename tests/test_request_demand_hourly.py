@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
-from model_sql import IncrementalModel
+from model_sql import IncrementalModel, utc_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TABLE = "request_demand_hourly"
@@ -24,16 +23,14 @@ class Warehouse:
     """The unioned jobs, the AI batch completions they came from, and the hourly mart."""
 
     def __init__(self) -> None:
-        self.con = duckdb.connect()
-        self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute(
+        self.con = utc_database(
             "create table int_request_jobs_unioned (job_key varchar, window_start timestamptz, org varchar,"
             " gateway varchar, execution_mode varchar, capability_family varchar, capability_name varchar,"
             " capability_id int, canonical_pipeline varchar, pipeline_id varchar, canonical_model varchar,"
             " orchestrator_address varchar, orchestrator_uri varchar, selection_outcome varchar,"
             " is_success boolean, duration_ms double, price_per_unit double, has_llm_result boolean,"
             " llm_total_tokens bigint, llm_tokens_per_second double, llm_ttft_ms double,"
-            " first_completed_window timestamptz, built_at timestamp)"
+            " first_completed_window timestamptz, built_at timestamp)",
         )
         self.first_hours: dict[str, int] = {}
         self.model = IncrementalModel(
