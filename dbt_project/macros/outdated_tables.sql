@@ -14,11 +14,10 @@
     yet (built before this hook) adopts the current code's. -#}
 {% macro drop_outdated_incremental_tables() -%}
     {%- if execute -%}
-        {%- set selected = selected_resources if selected_resources else graph.nodes.keys() | list -%}
         {%- set models = [] -%}
         {%- for node in graph.nodes.values() -%}
             {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
-                and node.unique_id in selected -%}
+                and node.unique_id in selected_resources -%}
                 {%- do models.append(node) -%}
             {%- endif -%}
         {%- endfor -%}
