@@ -38,7 +38,7 @@ format: setup
 	$(BIN)/ruff format .
 
 # bench_publish builds a simulated week (3.7M events) into BENCH_DATA; bench_explorer serves the same data.
-# bench_backfill (about 75 min) backfills BACKFILL_DAYS network days (34M events for 30) and times micro-batches on them.
+# bench_backfill (about 60 min) backfills BACKFILL_DAYS network days (34M events for 30) and times micro-batches on them.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
