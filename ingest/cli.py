@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ingest import console
-from ingest.dbt_build import PROJECT_DIR, BuildError, build, dbt_executable
+from ingest.dbt_build import BuildError, build
 from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.kafka_clients import KafkaUnavailableError
 from ingest.lake import LakeBusyError
@@ -54,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-INSTANCE_SETTINGS = Path(__file__).resolve().parents[1] / "orchestration" / "dagster.yaml"
+# `naap run --once` simulates this day unless --start says otherwise.
+ONCE_START = datetime(2026, 1, 8, tzinfo=UTC)
 
 # Every asset but the lake's: a backfill recomputes from what was ingested, then publishes.
 BACKFILL_SELECTION = "group:staging or group:intermediate or group:marts or group:publication"
@@ -133,13 +133,27 @@ def build_parser() -> argparse.ArgumentParser:
     dagster.add_argument("--port", type=int, default=3000)
     dagster.set_defaults(handler=cmd_dagster)
 
-    run = verbs.add_parser("run", help="the main job: embedded broker, a simulated day, the pipeline")
+    run = verbs.add_parser(
+        "run", help="the live service: embedded broker, simulated history and feed, Dagster, explorer"
+    )
     run.add_argument("--scenario", default="network-day")
-    run.add_argument("--start", type=parse_start, default=datetime(2026, 1, 8, tzinfo=UTC))
-    run.add_argument("--hours", type=float, default=24.0)
+    run.add_argument(
+        "--start",
+        type=parse_start,
+        help=f"with --once: UTC start of the simulated window (default {ONCE_START:%Y-%m-%d})",
+    )
+    run.add_argument("--hours", type=float, default=24.0, help="hours of simulated history (default 24)")
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--scale", type=float, default=1.0)
-    run.add_argument("--no-serve", action="store_true", help="stop after publishing instead of serving")
+    run.add_argument(
+        "--live-rate", type=float, default=1.0, help="the live feed's rate, times the scenario's (default 1)"
+    )
+    run.add_argument("--fresh", action="store_true", help="delete the earlier run's data and simulate anew")
+    run.add_argument("--dagster-port", type=int, default=3000, help="Dagster UI port (default 3000)")
+    run.add_argument(
+        "--once", action="store_true", help="load, build, publish once, then serve the explorer (or exit)"
+    )
+    run.add_argument("--no-serve", action="store_true", help="with --once: stop after publishing")
     add_serve_arguments(run)
     run.set_defaults(handler=cmd_run)
     return parser
@@ -179,7 +193,11 @@ def cmd_broker(args: argparse.Namespace) -> int:
         print(
             f"broker: export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}; Ctrl-C stops it", flush=True
         )
-        stop.wait()
+        # A broker that dies is an error, not a silent stop: `naap broker` exits with it.
+        while not stop.wait(0.5):
+            code = broker.exited()
+            if code is not None:
+                raise BrokerError(f"the embedded broker exited with code {code}; nothing is listening now")
     finally:
         broker.stop()
     print("broker: stopped")
@@ -269,15 +287,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def dagster_environment(settings: Settings) -> dict[str, str]:
-    """Parse the dbt project (the dbt assets read its manifest) and give Dagster its home."""
+    """Give Dagster its home under the data dir (the code location prepares the dbt manifest)."""
+    from ingest.live.service import prepare_dagster_home
+
     if not settings.kafka.bootstrap_servers:
         raise SettingsError("KAFKA_BOOTSTRAP_SERVERS is not set (start one with `naap broker`)")
-    home = settings.data_dir / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
-    subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
-                    "--profiles-dir", str(PROJECT_DIR)], check=True)  # fmt: skip
+    home = prepare_dagster_home(settings)
     return {**os.environ, "DAGSTER_HOME": str(home), "NAAP_DATA_DIR": str(settings.data_dir)}
 
 
@@ -314,9 +329,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ingest.main_job import run_main_job
+    settings = Settings.from_env()
+    if args.once:
+        from ingest.main_job import run_main_job
 
-    return run_main_job(Settings.from_env(), args)
+        args.start = args.start or ONCE_START
+        return run_main_job(settings, args)
+    if args.start is not None:
+        raise SettingsError("--start goes with --once: the live service's history ends now")
+    if args.no_serve:
+        raise SettingsError("--no-serve goes with --once: the live service always serves")
+    if args.live_rate < 0:
+        raise SettingsError(f"--live-rate must be 0 or more, not {args.live_rate:g}")
+    from ingest.live.service import run_service
+
+    return run_service(settings, args)
 
 
 if __name__ == "__main__":

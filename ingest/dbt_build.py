@@ -51,43 +51,34 @@ def build(
     select: list[str] | None = None,
     days: tuple[date, date] | None = None,
     test_all: bool = False,
+    log: Path | None = None,
 ) -> BuildResult:
     """Refresh the lake views, run `dbt build`, and count the rows of every mart built.
 
     `days` (first, last; inclusive) forces every session, hour and staged event of
     those UTC days to be recomputed on top of what the new batches touch. Data
     tests check the rows the build recomputed, or every row with `test_all`.
+    dbt's console output goes to `log` when given, else to this process's.
     """
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     result = BuildResult()
     with duckdb.connect(str(warehouse_path(settings))) as con:
         result.lake_files = create_lake_views(con, settings.lake_dir)
-    target = settings.data_dir / "dbt" / "target"
-    args = [
-        dbt_executable(), "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target),
-        "--log-path", str(settings.data_dir / "dbt" / "logs"),
-    ]  # fmt: skip
-    if full_refresh:
-        args.append("--full-refresh")
-    args += ["--vars", json.dumps(build_vars(days, test_all))]
-    if select:
-        # A partial build runs only the tests whose every input it builds: a test
-        # comparing two marts must not fail because one of them was not selected.
-        args += ["--select", *select, "--indirect-selection", "cautious"]
-    # profiles.yml and the lake views read the data dir from the environment.
-    env = {
-        **os.environ,
-        "NAAP_DATA_DIR": str(settings.data_dir),
-        "NAAP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
-    }
-    completed = subprocess.run(args, env=env, check=False)
+    invocation = dbt_invocation(settings, full_refresh, select, days, test_all)
+    target = invocation.target_path
+    args = [dbt_executable(), *invocation.args]
+    env = {**os.environ, **invocation.env}
+    if log is None:
+        completed = subprocess.run(args, env=env, check=False)
+    else:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as handle:
+            completed = subprocess.run(args, env=env, check=False, stdout=handle, stderr=subprocess.STDOUT)
     run_results = target / "run_results.json"
     if completed.returncode not in (0, 1) or not run_results.exists():
-        raise BuildError(f"dbt could not run (exit {completed.returncode}); see the output above")
+        where = f"see {log}" if log else "see the output above"
+        raise BuildError(f"dbt could not run (exit {completed.returncode}); {where}")
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
     marts = []
     for node_result in json.loads(run_results.read_text())["results"]:
@@ -108,6 +99,47 @@ def build(
     if result.failures:
         raise BuildError(f"{len(result.failures)} dbt node(s) failed: " + "; ".join(result.failures))
     return result
+
+
+@dataclass(frozen=True)
+class DbtInvocation:
+    """One `dbt build`: its arguments (after the executable), the environment it adds, its artifacts."""
+
+    args: list[str]
+    env: dict[str, str]
+    target_path: Path
+
+
+def dbt_invocation(
+    settings: Settings,
+    full_refresh: bool = False,
+    select: list[str] | None = None,
+    days: tuple[date, date] | None = None,
+    test_all: bool = False,
+) -> DbtInvocation:
+    """The build `naap build` and the Dagster dbt assets both run, so the two are the same build."""
+    target = settings.data_dir / "dbt" / "target"
+    args = [
+        "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target),
+        "--log-path", str(settings.data_dir / "dbt" / "logs"),
+    ]  # fmt: skip
+    if full_refresh:
+        args.append("--full-refresh")
+    args += ["--vars", json.dumps(build_vars(days, test_all))]
+    if select:
+        # A partial build runs only the tests whose every input it builds: a test
+        # comparing two marts must not fail because one of them was not selected.
+        args += ["--select", *select, "--indirect-selection", "cautious"]
+    # profiles.yml and the lake views read the data dir from the environment.
+    env = {
+        "NAAP_DATA_DIR": str(settings.data_dir),
+        "NAAP_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return DbtInvocation(args, env, target)
 
 
 def build_vars(days: tuple[date, date] | None, test_all: bool) -> dict[str, str]:

@@ -17,6 +17,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from ingest.subprocesses import die_with_parent
+
 DEFAULT_PARTITIONS = 3
 
 
@@ -52,13 +54,23 @@ class EmbeddedBroker:
         return f"127.0.0.1:{self.port}"
 
     @property
-    def pid(self) -> int:
-        """The broker process (benchmarks measure its memory)."""
+    def process(self) -> subprocess.Popen[bytes]:
+        """The broker process (benchmarks measure its memory; `naap run` watches it)."""
         if self._process is None:
             raise BrokerError("the embedded broker is not running")
-        return self._process.pid
+        return self._process
 
-    def start(self, timeout_s: float = 15.0) -> EmbeddedBroker:
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def exited(self) -> int | None:
+        """The broker's exit status once it has stopped or died; None while it runs."""
+        return None if self._process is None else self._process.poll()
+
+    def start(self, timeout_s: float = 15.0, own_session: bool = False) -> EmbeddedBroker:
+        """Start and wait until it listens. `own_session`: out of the terminal's reach (Ctrl-C goes
+        to the caller, which stops it), and stopped by the kernel if the caller dies."""
         if _port_open(self.port):
             raise BrokerError(f"port {self.port} on 127.0.0.1 is already in use")
         url = f"tcp://127.0.0.1:{self.port}"
@@ -78,6 +90,8 @@ class EmbeddedBroker:
                 stdout=log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
+                start_new_session=own_session,
+                preexec_fn=die_with_parent() if own_session else None,
             )
         finally:
             if self.log_path:

@@ -36,6 +36,7 @@ QUARANTINE_DIR = "quarantine"
 BATCHES_DIR = "ingest_batches"
 STAGING_DIR = "_staging"
 STATE_FILE = "_state/positions.json"
+LAG_FILE = "_state/consumer_lag.json"
 LOCK_FILE = "_ingest.lock"
 BATCH_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
 
@@ -229,6 +230,21 @@ class Lake:
         tmp.write_text(positions.to_json())
         fsync_path(tmp)
         atomic_replace(tmp, path)
+
+    def save_lag(self, lag_by_topic: dict[str, int]) -> None:
+        """What the last ingest left in Kafka; publish passes it on to the explorer's /healthz."""
+        path = self.path(LAG_FILE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+        tmp.write_text(json.dumps({"measured_at": measured_at, "topics": lag_by_topic}))
+        atomic_replace(tmp, path)
+
+    def lag(self) -> dict | None:
+        try:
+            return json.loads(self.path(LAG_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
 
     def _cached_positions(self) -> Positions:
         path = self.path(STATE_FILE)

@@ -1,4 +1,4 @@
-"""`naap run`: the whole pipeline on the embedded defaults, or once against a real cluster."""
+"""`naap run --once`: the whole pipeline once, on the embedded defaults or against a real cluster."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ import orjson
 from ingest import console
 from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
+from ingest.live.service import DEMO_MARKER
 from ingest.micro_batch import ingest_once
 from ingest.publish import PublishResult, publish
 from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
-# Marks a lake that `naap run` filled from its own throw-away broker, so a rerun
-# may replace it; a lake without it may hold real data and is never deleted.
-DEMO_MARKER = ".embedded-run"
 
 
 def run_main_job(settings: Settings, args: argparse.Namespace) -> int:

@@ -61,6 +61,8 @@ class IngestResult:
     recovery: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     remaining_lag: int = 0
+    # Messages in each topic past the lake's positions when the run ended (new ones included).
+    lag_by_topic: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -104,10 +106,36 @@ def ingest_once(settings: Settings, on_progress: ProgressCallback | None = None)
             else:
                 run_workers(settings, groups, result, on_progress)
                 lake.save_positions(lake.positions())
+            result.lag_by_topic = measure_lag(consumer, keys, lake.positions())
+            lake.save_lag(result.lag_by_topic)
             result.elapsed_s = time.monotonic() - started
             return result
     finally:
         consumer.close()
+
+
+def measure_lag(
+    consumer: KafkaConsumer, keys: list[TopicPartitionKey], positions: Positions
+) -> dict[str, int]:
+    """Messages past the lake's position, per topic, from the brokers' end offsets now.
+
+    A broker that under-reports its end offsets (the embedded Tansu, see _refresh_targets)
+    makes this a lower bound.
+    """
+    tps = {key: TopicPartition(*key) for key in keys}
+    if not tps:
+        return {}
+    try:
+        ends = consumer.end_offsets(list(tps.values()))
+        beginnings = consumer.beginning_offsets(list(tps.values()))
+        ids = topic_ids(consumer, {topic for topic, _ in keys})
+    except KafkaError:
+        return {}
+    lag: Counter[str] = Counter()
+    for key, tp in tps.items():
+        start = positions.next_offset(key, ids.get(key[0]))
+        lag[key[0]] += max(0, ends[tp] - (beginnings[tp] if start is None else start))
+    return dict(sorted(lag.items()))
 
 
 def list_partitions(

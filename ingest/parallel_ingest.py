@@ -9,9 +9,7 @@ with their parent (PR_SET_PDEATHSIG), so a killed ingest leaves no writer behind
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
-import os
 import signal
 import traceback
 
@@ -21,10 +19,10 @@ from ingest.kafka_clients import make_consumer, topic_ids
 from ingest.lake import Lake, Positions, TopicPartitionKey
 from ingest.micro_batch import BatchRunner, IngestResult, ProgressCallback
 from ingest.settings import Settings
+from ingest.subprocesses import die_with_parent
 
 # Below this backlog a worker's start-up (~0.5 s of imports) costs more than it saves.
 PARALLEL_MIN_LAG = 100_000
-PR_SET_PDEATHSIG = 1
 
 
 def plan_workers(
@@ -97,7 +95,7 @@ def _worker(
     on_progress: ProgressCallback | None,
     outcomes: multiprocessing.Queue,
 ) -> None:
-    _die_with_parent()
+    die_with_parent(signal.SIGKILL)()
     try:
         lake = Lake(settings.lake_dir)
         consumer = make_consumer(settings.kafka)
@@ -109,10 +107,3 @@ def _worker(
         outcomes.put((result, None))
     except Exception:
         outcomes.put((None, traceback.format_exc()))
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)

@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 
 from ingest.dbt_build import warehouse_path
+from ingest.lake import Lake
 from ingest.mart_catalog import Mart, public_marts, semantics_version
+from ingest.publication_status import write_status
 from ingest.publish_schema import PublishError
 from ingest.settings import Settings
 from ingest.snapshots import list_snapshots, prune_snapshots, table_files, write_snapshot
@@ -35,6 +37,7 @@ class PublishResult:
     snapshot_bytes: int = 0
     snapshot_bytes_written: int = 0  # the rest is linked from the previous snapshot
     snapshots_kept: int = 0
+    status: dict = field(default_factory=dict)  # publish/status.json (ingest/publication_status.py)
     elapsed_s: float = 0.0
 
 
@@ -79,12 +82,13 @@ def publish(
         result.table_rows = {name: export.rows for name, export in exports.items()}
         result.rows_written = {name: export.written for name, export in exports.items()}
         result.rewritten = [name for name, export in exports.items() if export.whole]
+        published_at = datetime.now(UTC)
         result.snapshot = write_snapshot(
             duck,
             marts,
             types,
             snapshots_dir(settings),
-            published_at=datetime.now(UTC),
+            published_at=published_at,
             built_at=datetime.fromtimestamp(warehouse.stat().st_mtime, UTC),
             semantics_version=semantics_version(),
             database_version=version,
@@ -94,6 +98,9 @@ def publish(
         files = [p.stat() for p in result.snapshot.rglob("*") if p.is_file()]
         result.snapshot_bytes = sum(f.st_size for f in files)
         result.snapshot_bytes_written = sum(f.st_size for f in files if f.st_nlink == 1)
+        result.status = write_status(
+            publish_dir(settings), duck, published_at, version, Lake(settings.lake_dir).lag()
+        )
     result.snapshots_kept = prune_snapshots(snapshots_dir(settings), keep)
     result.database_bytes = sum(
         p.stat().st_size for p in result.database.parent.glob(f"{result.database.name}*")

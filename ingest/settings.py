@@ -16,6 +16,8 @@ DEFAULT_TOPICS = ("network_events", "streaming_events")
 DEFAULT_TOPIC_ORGS = {"network_events": "daydream", "streaming_events": "cloudspe"}
 DEFAULT_CONSUMER_GROUP = "naap-warehouse"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+# Age of the newest event past which the data is stale (the freshness check, /healthz).
+DEFAULT_MAX_EVENT_AGE_MINUTES = 60.0
 _MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 

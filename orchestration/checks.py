@@ -11,6 +11,7 @@ from ingest.dbt_build import warehouse_path
 from ingest.lake_views import create_lake_views
 from ingest.mart_catalog import public_marts
 from ingest.publish import database_path
+from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
 from orchestration.assets.lake import LAKE_KEYS
 from orchestration.assets.publication import PUBLICATION_KEYS
 from orchestration.resources import WarehouseResource
@@ -53,9 +54,6 @@ def quarantine_rate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=rate <= limit, metadata={"quarantine_rate": rate, "limit": limit, "consumed": consumed}
     )
-
-
-DEFAULT_MAX_EVENT_AGE_MINUTES = 60
 
 
 @dg.asset_check(

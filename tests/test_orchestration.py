@@ -1,37 +1,48 @@
 """The Dagster code location: definitions, lineage, and a micro-batch run in process."""
 
 import itertools
+import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 from warehouse_tables import table_differences
 
-from ingest.dbt_build import PROJECT_DIR, dbt_executable
+REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture(scope="module")
 def defs():
-    # @dbt_assets reads the manifest when the module is imported.
-    subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-        ],
-        check=True,
-    )
+    # The code location prepares the dbt manifest itself (orchestration/manifest.py).
     from orchestration.definitions import defs
 
     return defs
+
+
+def tamper(warehouse: Path, *also: Path) -> None:
+    """Change a staged row of 2026-01-08 in `warehouse`; plant a row of 2026-01-07 in it and in `also`.
+
+    A day's recomputation must restore the first and leave the second where it is.
+    """
+    for path, change in [(warehouse, True), *((p, False) for p in also)]:
+        with duckdb.connect(str(path)) as con:
+            if change:
+                con.execute(
+                    "update stg_lake__stream_statuses set gateway = 'tampered' where event_id = "
+                    "(select min(event_id) from stg_lake__stream_statuses where event_date = '2026-01-08')"
+                )
+            con.execute(
+                "insert into stg_lake__stream_statuses select * replace "
+                "('2026-01-07'::date as event_date, 'planted' as event_id, "
+                "'planted' as stream_id, 'planted' as request_id) "
+                "from stg_lake__stream_statuses where event_date = '2026-01-08' limit 1"
+            )
 
 
 @pytest.fixture
@@ -39,6 +50,49 @@ def env(workspace, monkeypatch):
     for name in ("NAAP_DATA_DIR", "KAFKA_BOOTSTRAP_SERVERS", "NAAP_TOPICS", "NAAP_TOPIC_ORGS"):
         monkeypatch.setenv(name, workspace.env[name])
     return workspace
+
+
+def clean_copy(destination: Path) -> Path:
+    """The repository's files as a fresh clone has them (tracked and new, nothing ignored: no manifest)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, destination / name)
+    return destination
+
+
+@pytest.mark.slow
+def test_the_code_location_loads_on_a_fresh_clone_with_the_standard_entry_point(tmp_path) -> None:
+    clone = clean_copy(tmp_path / "clone")
+    assert not (clone / "dbt_project" / "target").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NAAP_", "KAFKA_", "DAGSTER_"))}
+    env["PYTHONPATH"] = str(clone)
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "orchestration.definitions"],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
+    manifest = clone / "dbt_project" / "target" / "manifest.json"
+    assert manifest.exists()  # parsed from the clone's own models
+
+    # A model edited afterwards makes the manifest stale; the next load parses it again.
+    model = clone / "dbt_project" / "models" / "marts" / "operations" / "ingest_batches.sql"
+    model.write_text(model.read_text() + "\n")
+    before = manifest.stat().st_mtime
+    from dagster_dbt import DbtProject
+
+    from orchestration.manifest import manifest_is_current, prepare_manifest
+
+    project = DbtProject(project_dir=clone / "dbt_project", profiles_dir=clone / "dbt_project")
+    assert not manifest_is_current(project)
+    prepare_manifest(project)
+    assert manifest_is_current(project) and manifest.stat().st_mtime > before
 
 
 def test_lineage_runs_from_the_lake_through_staging_to_the_marts(defs) -> None:
@@ -74,10 +128,30 @@ def test_micro_batch_ticks_build_today_incrementally() -> None:
     from orchestration.schedules import INCREMENTAL_RUN_CONFIG, micro_batch_schedule
 
     ticks = [datetime(2026, 1, 8, 23, 55, tzinfo=UTC), datetime(2026, 1, 9, 0, 0, tzinfo=UTC)]
-    requests = [micro_batch_schedule(dg.build_schedule_context(scheduled_execution_time=t)) for t in ticks]
+    with dg.instance_for_test() as instance:
+        contexts = [dg.build_schedule_context(instance, scheduled_execution_time=t) for t in ticks]
+        requests = [micro_batch_schedule(context) for context in contexts]
     assert [r.partition_key for r in requests] == ["2026-01-08", "2026-01-09"]
     assert len({r.run_key for r in requests}) == 2
     assert all(r.run_config == INCREMENTAL_RUN_CONFIG for r in requests)
+
+
+def test_a_tick_that_finds_a_micro_batch_unfinished_skips() -> None:
+    import dagster as dg
+
+    from orchestration.schedules import micro_batch_schedule
+
+    tick = datetime(2026, 1, 8, 12, 1, tzinfo=UTC)
+    with dg.instance_for_test() as instance:
+        instance.add_run(dg.DagsterRun(job_name="micro_batch", status=dg.DagsterRunStatus.STARTED))
+        skipped = micro_batch_schedule(dg.build_schedule_context(instance, scheduled_execution_time=tick))
+        assert isinstance(skipped, dg.SkipReason)
+        # A close or backfill in progress does not stop the tick: the one queued batch waits behind it.
+        [run] = instance.get_runs()
+        instance.report_run_failed(run)
+        instance.add_run(dg.DagsterRun(job_name="close_day", status=dg.DagsterRunStatus.STARTED))
+        request = micro_batch_schedule(dg.build_schedule_context(instance, scheduled_execution_time=tick))
+        assert isinstance(request, dg.RunRequest)
 
 
 def test_the_daily_close_recomputes_yesterday() -> None:
@@ -86,7 +160,8 @@ def test_the_daily_close_recomputes_yesterday() -> None:
     from orchestration.schedules import close_day_schedule
 
     tick = datetime(2026, 1, 9, 0, 30, tzinfo=UTC)
-    request = close_day_schedule(dg.build_schedule_context(scheduled_execution_time=tick))
+    with dg.instance_for_test() as instance:
+        request = close_day_schedule(dg.build_schedule_context(instance, scheduled_execution_time=tick))
     assert request.partition_key == "2026-01-08"
     assert request.run_key == "close_day:2026-01-08"
 
@@ -112,10 +187,21 @@ def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
         assert con.execute("select sum(consumed) from ingest_batches").fetchone()[0] == 65
     built = tmp_path / "micro_batch.duckdb"
     shutil.copy(warehouse, built)
+    tamper(warehouse, built)
+    # A micro-batch with nothing new recomputes nothing: the tampered row stays.
+    again = defs.resolve_job_def("micro_batch").execute_in_process(
+        partition_key="2026-01-08", run_config=INCREMENTAL_RUN_CONFIG
+    )
+    assert again.success
+    # ... and records one more (empty) batch.
+    second_batch = {"stg_lake__ingest_batches", "int_ingest_batches_summarised", "ingest_batches"}
+    assert set(table_differences(built, warehouse)) == {"stg_lake__stream_statuses", *second_batch}
 
+    # The close of one day (a single partition key, as the 00:30 schedule and the UI ask)
+    # recomputes that day and no other.
     closed = defs.resolve_job_def("close_day").execute_in_process(partition_key="2026-01-08")
     assert closed.success
-    assert table_differences(built, warehouse) == {}
+    assert set(table_differences(built, warehouse)) == second_batch
 
 
 def test_a_failing_blocking_check_stops_the_models(defs, env, monkeypatch) -> None:
@@ -145,6 +231,7 @@ def test_naap_backfill_recomputes_a_day_as_one_recorded_dagster_run(
     warehouse = workspace.data_dir / "warehouse.duckdb"
     built = tmp_path / "built.duckdb"
     shutil.copy(warehouse, built)
+    tamper(warehouse, built)
 
     result = workspace.naap("backfill", "--start", "2026-01-08", "--end", "2026-01-08")
     assert "backfill: 2026-01-08...2026-01-08 done" in result.stdout

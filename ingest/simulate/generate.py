@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from random import Random
@@ -27,6 +27,8 @@ MAX_HOURS = 24 * 31
 class SimulationResult:
     records: list[dict[str, Any]]  # produce order; {"topic", "key", "value": envelope dict | raw str}
     truth: dict[str, Any]
+    # When each record is produced (epoch ms): its event time, later for a late or repeated delivery.
+    produce_ms: list[int] = field(default_factory=list)
 
 
 def simulate(
@@ -76,7 +78,7 @@ def _simulate(scenario: Scenario, start: datetime, hours: float, seed: int, scal
     JobWriter(em, job_rng, scenario, requests).run(scale, scenario.guarantee_coverage)
     emit_malformed(em, noise_rng, scenario, hours)
 
-    records = em.records_in_produce_order()
+    records, produce_ms = em.records_in_produce_order()
     quarantined = sum(em.quarantined_by_reason.values())
     truth = {
         "scenario": scenario.name,
@@ -104,7 +106,7 @@ def _simulate(scenario: Scenario, start: datetime, hours: float, seed: int, scal
         "request_hours": requests.truth(),
         "payments": payments.truth(),
     }
-    return SimulationResult(records, truth)
+    return SimulationResult(records, truth, produce_ms)
 
 
 def _check_arguments(start: datetime, hours: float, seed: int, scale: float) -> None:

@@ -97,6 +97,7 @@ class Emitter:
         self.by_topic[topic] = self.by_topic.get(topic, 0) + 1
         self.quarantined_by_reason[reason] = self.quarantined_by_reason.get(reason, 0) + 1
 
-    def records_in_produce_order(self) -> list[Record]:
+    def records_in_produce_order(self) -> tuple[list[Record], list[int]]:
+        """The records in the order to produce them, and each one's produce time (ms)."""
         self._entries.sort()  # (produce_ms, sequence) is unique, so records are never compared
-        return [entry[2] for entry in self._entries]
+        return [entry[2] for entry in self._entries], [entry[0] for entry in self._entries]

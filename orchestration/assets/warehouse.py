@@ -2,26 +2,32 @@
 
 They are partitioned by UTC day. A micro-batch run (`recompute_days=False`,
 `test_all=False`) builds incrementally, recomputing and testing only what the
-new batches touch; any other partitioned run (a backfill, the daily close)
-recomputes every session, hour and staged event of its days on top of that
-(`naap build --start/--end`) and tests every row.
+new batches touch; any other partitioned run (a backfill, the daily close, one
+day materialized from the UI) recomputes every session, hour and staged event
+of its days on top of that (`naap build --start/--end`) and tests every row.
+The dbt command line and environment are `naap build`'s (`dbt_invocation`).
 """
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
-import json
-from datetime import timedelta
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from ingest.dbt_build import PROJECT_DIR, build_vars, dbt_executable, warehouse_path
+from ingest.dbt_build import PROJECT_DIR, DbtInvocation, dbt_executable, dbt_invocation, warehouse_path
 from ingest.lake_views import create_lake_views
+from orchestration.manifest import prepare_manifest
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
-dbt_project.prepare_if_dev()
+# Every entry point (dagster dev, dagster-webserver, dagster-daemon, definitions validate,
+# a run worker) loads this module; each finds a manifest parsed from the models as they are.
+prepare_manifest(dbt_project)
 
 
 def dbt_resource() -> DbtCliResource:
@@ -34,15 +40,37 @@ class WarehouseBuildConfig(dg.Config):
     test_all: bool = True
 
 
-def dbt_build_args(context: dg.AssetExecutionContext, config: WarehouseBuildConfig) -> list[str]:
-    if config.full_refresh:
-        return ["build", "--full-refresh"]
-    days = None
-    if config.recompute_days and context.has_partition_key_range:
-        window = context.partition_time_window
-        # The window's end is exclusive; build_vars takes the last day.
-        days = (window.start.date(), window.end.date() - timedelta(days=1))
-    return ["build", "--vars", json.dumps(build_vars(days, config.test_all))]
+def days_to_recompute(
+    context: dg.AssetExecutionContext, config: WarehouseBuildConfig
+) -> tuple[date, date] | None:
+    """The run's UTC days (first, last), for one partition key as for a range; None for a micro-batch."""
+    if not config.recompute_days or not (context.has_partition_key or context.has_partition_key_range):
+        return None
+    window = context.partition_time_window
+    # The window's end is exclusive; dbt_invocation takes the last day.
+    return window.start.date(), window.end.date() - timedelta(days=1)
+
+
+def dbt_build_invocation(
+    context: dg.AssetExecutionContext, config: WarehouseBuildConfig, warehouse: WarehouseResource
+) -> DbtInvocation:
+    days = None if config.full_refresh else days_to_recompute(context, config)
+    return dbt_invocation(warehouse.settings(), config.full_refresh, None, days, config.test_all)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with `values`, while dagster-dbt starts dbt (it passes os.environ on)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(
@@ -63,4 +91,7 @@ def warehouse_models(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path(settings))) as con:
         create_lake_views(con, settings.lake_dir)
-    yield from dbt.cli(dbt_build_args(context, config), context=context).stream()
+    invocation = dbt_build_invocation(context, config, warehouse)
+    with environment(invocation.env):
+        running = dbt.cli(invocation.args, context=context, target_path=invocation.target_path)
+    yield from running.stream()

@@ -1,0 +1,62 @@
+"""Freshness of the publication: `/healthz` for monitors, and "data as of ..." on every page.
+
+Both read `status.json`, which each publish writes beside the database (ingest/publication_status.py).
+`/healthz` answers 200 whether the data is fresh (`ok`) or older than NAAP_MAX_EVENT_AGE_MINUTES
+(`stale`), so a monitor reads the status from the body; 503 only when nothing is published yet.
+"""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from ingest.publication_status import read_status
+from ingest.publish import DATABASE_NAME
+from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
+
+FIELDS = ("data_clock", "last_batch_finished_at", "published_at", "lag_messages")
+
+
+def _status(datasette) -> dict | None:
+    try:
+        database = datasette.get_database(DATABASE_NAME)
+    except KeyError:
+        return None
+    return read_status(Path(database.path).parent)
+
+
+def _max_age_minutes() -> float:
+    try:
+        return float(os.environ.get("NAAP_MAX_EVENT_AGE_MINUTES") or DEFAULT_MAX_EVENT_AGE_MINUTES)
+    except ValueError:
+        return DEFAULT_MAX_EVENT_AGE_MINUTES
+
+
+def health(status: dict | None, now: datetime) -> tuple[int, dict]:
+    if status is None:
+        return 503, {"status": "unpublished", **dict.fromkeys(FIELDS)}
+    limit = _max_age_minutes()
+    clock = status.get("data_clock")
+    age_minutes = (now - datetime.fromisoformat(clock)).total_seconds() / 60 if clock else None
+    fresh = age_minutes is not None and age_minutes <= limit
+    body = {"status": "ok" if fresh else "stale", **{name: status.get(name) for name in FIELDS}}
+    body["data_age_minutes"] = None if age_minutes is None else round(age_minutes, 2)
+    body["max_event_age_minutes"] = limit
+    return 200, body
+
+
+async def healthz(datasette):
+    code, body = health(_status(datasette), datetime.now(UTC))
+    return Response.json(body, status=code, headers={"Cache-Control": "no-store"})
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/healthz$", healthz)]
+
+
+@hookimpl
+def extra_template_vars(datasette):
+    return {"naap_status": _status(datasette)}
