@@ -20,7 +20,6 @@ from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
 
-
 def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
     if settings.kafka.bootstrap_servers:
         print(f"run: ingesting from {settings.kafka.bootstrap_servers}")
