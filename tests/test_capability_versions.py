@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from model_sql import IncrementalModel, utc_database
+from helpers.model_sql import IncrementalModel, utc_database
 
 TABLE = "int_capability_observations_versioned"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers.warehouse_tables import table_differences
 from test_staging import CAPTURE
-from warehouse_tables import table_differences
 
 from ingest.dbt_build import build, warehouse_path
 

@@ -13,7 +13,7 @@ import duckdb
 import httpx
 import pytest
 import yaml
-from conftest import Explorer, naap_env
+from helpers.processes import Explorer, naap_env
 
 from ingest.explorer_metadata import METADATA_PATH
 from ingest.mart_catalog import public_marts

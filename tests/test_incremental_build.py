@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_tables import table_differences
+from helpers.warehouse_tables import table_differences
 
 from ingest.simulate import load_scenario, simulate
 
@@ -40,7 +40,7 @@ def _sla_rows(warehouse: Path) -> set[tuple]:
 
 @pytest.fixture(scope="module")
 def micro_batched(broker, tmp_path_factory: pytest.TempPathFactory):
-    from conftest import Workspace
+    from helpers.workspace import Workspace
 
     tmp = tmp_path_factory.mktemp("incremental")
     topics = ("network_events_inc", "streaming_events_inc")

@@ -1,4 +1,4 @@
-"""`naap run` on the embedded defaults: its own broker, a simulated day, the lake."""
+"""`naap run --once` on the embedded defaults: its own broker, a simulated day, the lake."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "-m",
             "ingest.cli",
             "run",
+            "--once",
             "--scenario",
             "smoke",
             "--hours",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from warehouse_tables import table_differences
+from helpers.warehouse_tables import table_differences
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import naap_env
+from helpers.processes import naap_env
 
 from ingest.mart_catalog import public_marts
 from ingest.publish import database_path, publish, snapshots_dir

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from model_sql import IncrementalModel, utc_database
+from helpers.model_sql import IncrementalModel, utc_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TABLE = "request_demand_hourly"

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import Workspace
+from helpers.workspace import Workspace
 
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.simulate.truth import DEMAND_FIELDS, SLA_FIELDS

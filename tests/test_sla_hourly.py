@@ -19,7 +19,7 @@ UNATTRIBUTED_KEY = ("window_start", "org", "pipeline_id", "model_id", "attributi
 
 @pytest.fixture(scope="module")
 def day(broker, tmp_path_factory: pytest.TempPathFactory):
-    from conftest import Workspace
+    from helpers.workspace import Workspace
 
     tmp = tmp_path_factory.mktemp("sla")
     broker.create_topics(("network_events_sla", "streaming_events_sla"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Workspace
+from helpers.workspace import Workspace
 
 from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker

@@ -30,7 +30,7 @@ from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.live.processes import Child, Children, describe_exit
 from ingest.micro_batch import ingest_once
-from ingest.publish import publish, publish_dir
+from ingest.publish import database_path, publish, publish_dir
 from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
@@ -70,17 +70,23 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
             settings = dataclasses.replace(settings, kafka=kafka)
             print(f"run: embedded broker on {broker.bootstrap_servers}; data in {settings.data_dir}")
             live_from = load_history(settings, args) if simulate_history else _now_ms()
-        initial_load(settings)
         env = service_environment(settings, home)
+        left = _fail_unfinished_runs(home)
+        if left:
+            print(f"run: {left} run(s) left unfinished by an earlier stop marked failed")
+        # The UI reads run storage only, so it starts (about 10 s) while the first load runs.
+        start_webserver(children, env, args)
+        if database_path(settings).exists():
+            # A restart: the explorer serves the last publication, the first tick adds what is new.
+            print("run: serving the last publication; the first micro-batch ingests what is new")
+        else:
+            initial_load(settings)
         if live_from is not None:
             feed = [sys.executable, "-m", "ingest.live.feed", "--scenario", args.scenario,
                     "--seed", str(args.seed), "--scale", str(args.scale * args.live_rate),
                     "--from-ms", str(live_from)]  # fmt: skip
             children.start("the live feed", "feed", feed, env)
-        left = _fail_unfinished_runs(home)
-        if left:
-            print(f"run: {left} run(s) left unfinished by an earlier stop marked failed")
-        start_service(children, env, args)
+        start_daemon_and_explorer(children, env, args)
         ui, explorer = f"http://{args.host}:{args.dagster_port}", f"http://{args.host}:{args.port}"
         answering = {ui + "/server_info": "the Dagster UI", explorer + "/-/versions.json": "the explorer"}
         wait_until_answering(children, answering)
@@ -133,20 +139,15 @@ def report_dead(child: Child) -> None:
     )
 
 
-def start_service(children: Children, env: dict[str, str], args: argparse.Namespace) -> None:
-    bin_dir = Path(sys.executable).parent
-    children.start(
-        "the Dagster daemon", "dagster-daemon", [str(bin_dir / "dagster-daemon"), "run", *CODE_LOCATION], env
-    )
-    webserver = [
-        str(bin_dir / "dagster-webserver"),
-        *CODE_LOCATION,
-        "-h",
-        args.host,
-        "-p",
-        str(args.dagster_port),
-    ]
+def start_webserver(children: Children, env: dict[str, str], args: argparse.Namespace) -> None:
+    port = str(args.dagster_port)
+    webserver = [_beside_python("dagster-webserver"), *CODE_LOCATION, "-h", args.host, "-p", port]
     children.start("the Dagster webserver", "dagster-webserver", webserver, env)
+
+
+def start_daemon_and_explorer(children: Children, env: dict[str, str], args: argparse.Namespace) -> None:
+    daemon = [_beside_python("dagster-daemon"), "run", *CODE_LOCATION]
+    children.start("the Dagster daemon", "dagster-daemon", daemon, env)
     explorer = [sys.executable, "-m", "ingest.cli", "serve", "--host", args.host, "--port", str(args.port)]
     children.start("the explorer", "explorer", explorer, env)
 
@@ -279,6 +280,10 @@ def _fail_unfinished_runs(home: Path) -> int:
         return 0
     with DagsterInstance.from_config(str(home)) as instance:
         return fail_unfinished_runs(instance, "the service was stopped while this run was unfinished")
+
+
+def _beside_python(command: str) -> str:
+    return str(Path(sys.executable).parent / command)
 
 
 def _stage(name: str) -> None:

@@ -38,6 +38,8 @@ class WarehouseBuildConfig(dg.Config):
     recompute_days: bool = True
     full_refresh: bool = False
     test_all: bool = True
+    # False for a micro-batch: the not-null and accepted-values tests wait for the daily close.
+    close_tests: bool = True
 
 
 def days_to_recompute(
@@ -55,7 +57,9 @@ def dbt_build_invocation(
     context: dg.AssetExecutionContext, config: WarehouseBuildConfig, warehouse: WarehouseResource
 ) -> DbtInvocation:
     days = None if config.full_refresh else days_to_recompute(context, config)
-    return dbt_invocation(warehouse.settings(), config.full_refresh, None, days, config.test_all)
+    return dbt_invocation(
+        warehouse.settings(), config.full_refresh, None, days, config.test_all, config.close_tests
+    )
 
 
 @contextmanager

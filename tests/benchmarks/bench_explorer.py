@@ -39,7 +39,7 @@ import yaml
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
-from conftest import Explorer  # noqa: E402
+from helpers.processes import Explorer  # noqa: E402
 from history import history  # noqa: E402
 from test_explorer_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 

@@ -1,0 +1,1 @@
+"""Helpers the tests import: workspaces on the shared broker, processes, warehouse comparisons."""
