@@ -19,6 +19,7 @@ from ingest.contract import (
     SCOPE_CLIENT_NOISE_SUBTYPES,
     STREAM_TRACE_SUBTYPES,
 )
+from ingest.sql_text import quote_literal
 
 # What the consumer hands over: one row per Kafka message.
 MESSAGES_SCHEMA = pa.schema(
@@ -37,7 +38,7 @@ MESSAGES_SCHEMA = pa.schema(
 
 
 def _sql_list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    return "(" + ", ".join(quote_literal(v) for v in values) + ")"
 
 
 @cache
@@ -53,6 +54,8 @@ def classify_sql() -> str:
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    # No progress bar: a long classification would draw one into `naap run`'s output.
+    con.execute("set enable_progress_bar = false")
     con.execute("set TimeZone = 'UTC'")
     if threads:
         con.execute(f"set threads = {int(threads)}")

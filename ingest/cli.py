@@ -19,25 +19,11 @@ from pathlib import Path
 from ingest import console
 from ingest.dbt_build import BuildError, build
 from ingest.embedded_broker import BrokerError, EmbeddedBroker
-from ingest.kafka_clients import KafkaUnavailableError
-from ingest.lake import LakeBusyError
+from ingest.errors import NaapError
 from ingest.micro_batch import ingest_once
 from ingest.publish import publish
-from ingest.publish_schema import PublishError
-from ingest.replay import ReplayError, produce, produce_records, read_messages
+from ingest.replay import produce, produce_records, read_messages
 from ingest.settings import Settings, SettingsError
-from ingest.simulate.errors import SimulationError
-
-USER_ERRORS = (
-    SettingsError,
-    ReplayError,
-    SimulationError,
-    KafkaUnavailableError,
-    LakeBusyError,
-    BrokerError,
-    BuildError,
-    PublishError,
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except USER_ERRORS as exc:
+    except NaapError as exc:
         print(f"naap: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.errors import NaapError
 from ingest.lake_views import create_lake_views
 from ingest.settings import Settings
+from ingest.sql_text import quote_identifier
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Tests a micro-batch leaves to the daily close (and to every other build): 190 of 274 test
@@ -30,7 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 CLOSE_ONLY_TESTS = ("test_name:not_null", "test_name:accepted_values")
 
 
-class BuildError(RuntimeError):
+class BuildError(NaapError, RuntimeError):
     """dbt could not run, or a model or test failed."""
 
 
@@ -96,10 +98,14 @@ def build(
             marts.append(node["alias"])
     with duckdb.connect(str(warehouse_path(settings)), read_only=True) as con:
         for name in sorted(marts):
-            result.mart_rows[name] = con.execute(f'select count(*) from main."{name}"').fetchone()[0]
+            result.mart_rows[name] = con.execute(
+                f"select count(*) from main.{quote_identifier(name)}"
+            ).fetchone()[0]
         scopes = con.execute("select table_name from duckdb_tables() where schema_name = 'scope'").fetchall()
         for (name,) in sorted(scopes):
-            result.recomputed[name] = con.execute(f'select count(*) from scope."{name}"').fetchone()[0]
+            result.recomputed[name] = con.execute(
+                f"select count(*) from scope.{quote_identifier(name)}"
+            ).fetchone()[0]
     result.elapsed_s = time.monotonic() - started
     if result.failures:
         raise BuildError(f"{len(result.failures)} dbt node(s) failed: " + "; ".join(result.failures))

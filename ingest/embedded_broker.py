@@ -17,12 +17,13 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from ingest.errors import NaapError
 from ingest.subprocesses import die_with_parent
 
 DEFAULT_PARTITIONS = 3
 
 
-class BrokerError(RuntimeError):
+class BrokerError(NaapError, RuntimeError):
     """The embedded broker could not be started or used."""
 
 

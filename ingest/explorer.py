@@ -48,7 +48,8 @@ class PublicationCache:
     or a newer one. Kept: GET requests for JSON under the database (not HTML pages, which carry a
     CSRF token, nor /-/ pages, which read other files), with status 200, for at most `max_age_s`
     (a query may read the clock), `max_bytes` in all. `Cache-Control: no-cache` skips it.
-    The explorer has no login, so a response does not depend on who asks.
+    The explorer has no login, so a response does not depend on who asks. Datasette wraps its app
+    in it through the plugin datasette/plugins/naap_cache.py, whichever way it is started.
     """
 
     HEADER = b"x-naap-cache"
@@ -127,6 +128,5 @@ def serve(settings: Settings, host: str, port: int) -> None:
         listener.close()
         raise SettingsError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
     print(f"explorer: http://{host}:{port}/ (dashboards at /-/dashboards); Ctrl-C stops it", flush=True)
-    app = PublicationCache(datasette.app(), database_path(settings))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(datasette.app(), log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[listener])

@@ -8,6 +8,7 @@ from typing import TypeVar
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest.errors import NaapError
 from ingest.settings import KafkaSettings
 
 # An unreachable broker should fail a batch in seconds, not after kafka-python's 30 s default.
@@ -16,7 +17,7 @@ BOOTSTRAP_TIMEOUT_MS = 8_000
 Client = TypeVar("Client", KafkaConsumer, KafkaProducer)
 
 
-class KafkaUnavailableError(RuntimeError):
+class KafkaUnavailableError(NaapError, RuntimeError):
     """The configured brokers could not be reached."""
 
 

@@ -15,7 +15,6 @@ and duplicates nothing: the next run resumes from the offsets the manifests hold
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -28,7 +27,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.errors import NaapError
 from ingest.faults import crash_point
+from ingest.file_lock import exclusive_lock
 from ingest.lake_schema import INGEST_BATCHES
 
 RAW_EVENTS_DIR = "raw_events"
@@ -43,7 +44,7 @@ BATCH_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
 TopicPartitionKey = tuple[str, int]
 
 
-class LakeBusyError(RuntimeError):
+class LakeBusyError(NaapError, RuntimeError):
     """Another ingest process holds the lake."""
 
 
@@ -145,15 +146,8 @@ class Lake:
     def locked(self) -> Iterator[None]:
         """Hold the single-writer lock: two ingests never interleave their batches."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.path(LOCK_FILE), "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LakeBusyError(f"another ingest is writing {self.root}") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive_lock(self.path(LOCK_FILE), LakeBusyError(f"another ingest is writing {self.root}")):
+            yield
 
     def manifest_path(self, batch_id: str) -> Path:
         return self.path(BATCHES_DIR, f"batch_date={batch_date(batch_id)}", f"{batch_id}.parquet")

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ingest.lake import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
 from ingest.lake_schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
+from ingest.sql_text import quote_identifier, quote_literal
 
 SCHEMA = "lake"
 DATASETS: dict[str, tuple[str, pa.Schema, str]] = {
@@ -38,7 +39,7 @@ def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[st
         pattern = str(lake_dir.resolve() / folder / f"{partition}=*" / "*.parquet")
         count = con.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]
         if count:
-            body = f"select * from read_parquet({_quote(pattern)}, hive_partitioning = true, union_by_name = true)"
+            body = f"select * from read_parquet({quote_literal(pattern)}, hive_partitioning = true, union_by_name = true)"
         else:
             body = _empty_relation(schema, partition)
         con.execute(f"create or replace view {SCHEMA}.{name} as {body}")
@@ -52,15 +53,13 @@ def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[st
 
 
 def _empty_relation(schema: pa.Schema, partition: str) -> str:
-    columns = [f'cast(null as {_duckdb_type(field.type)}) as "{field.name}"' for field in schema]
-    columns.append(f'cast(null as date) as "{partition}"')
+    columns = [
+        f"cast(null as {_duckdb_type(field.type)}) as {quote_identifier(field.name)}" for field in schema
+    ]
+    columns.append(f"cast(null as date) as {quote_identifier(partition)}")
     return "select " + ", ".join(columns) + " where false"
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str:
     """DuckDB's name for an Arrow type, as DuckDB itself maps it when reading Parquet."""
     return str(duckdb.from_arrow(pa.table({"c": pa.array([], arrow_type)})).types[0])
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -4,7 +4,6 @@
 `publish()` is a plain function so the orchestration layer can wrap it as an asset.
 """
 
-import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.dbt_build import warehouse_path
+from ingest.file_lock import exclusive_lock
 from ingest.lake import Lake
 from ingest.mart_catalog import Mart, public_marts, semantics_version
 from ingest.publication_status import write_status
@@ -72,9 +72,12 @@ def publish(
     if not warehouse.exists():
         raise PublishError(f"there is no warehouse at {warehouse}; run `naap build` first")
     marts = public_marts()
-    publish_dir(settings).mkdir(parents=True, exist_ok=True)
+    folder = publish_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
     result = PublishResult(database=database_path(settings))
-    with _locked(publish_dir(settings)), _read_only(warehouse, settings) as duck:
+    # One publish at a time: two would interleave their snapshots and prunes.
+    busy = PublishError(f"another publish is writing {folder}")
+    with exclusive_lock(folder / ".lock", busy), _read_only(warehouse, settings) as duck:
         duck.execute("set TimeZone = 'UTC'")
         types = _mart_types(duck, marts)
         baseline = None if full else _baseline(snapshots_dir(settings))
@@ -98,9 +101,7 @@ def publish(
         files = [p.stat() for p in result.snapshot.rglob("*") if p.is_file()]
         result.snapshot_bytes = sum(f.st_size for f in files)
         result.snapshot_bytes_written = sum(f.st_size for f in files if f.st_nlink == 1)
-        result.status = write_status(
-            publish_dir(settings), duck, published_at, version, Lake(settings.lake_dir).lag()
-        )
+        result.status = write_status(folder, duck, published_at, version, Lake(settings.lake_dir).lag())
     result.snapshots_kept = prune_snapshots(snapshots_dir(settings), keep)
     result.database_bytes = sum(
         p.stat().st_size for p in result.database.parent.glob(f"{result.database.name}*")
@@ -146,17 +147,3 @@ def _read_only(warehouse: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyC
         ) from None
     with con:
         yield con
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One publish at a time: two would interleave their snapshots and prunes."""
-    with open(folder / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PublishError(f"another publish is writing {folder}") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

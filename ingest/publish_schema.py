@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from ingest.errors import NaapError
 from ingest.mart_catalog import Column, Mart
+from ingest.sql_text import quote_identifier
 
 APPROX_SUFFIX = "_approx"
 # Client IPs never leave staging (semantics.md); a mart column of that name is refused.
@@ -33,7 +35,7 @@ _TIME_FORMATS = {
 }
 
 
-class PublishError(RuntimeError):
+class PublishError(NaapError, RuntimeError):
     """The warehouse cannot be published as it is (missing, unbuilt, or a mart breaks a rule)."""
 
 
@@ -140,11 +142,3 @@ def _checked(mart: Mart, column: Column, duck_types: dict[str, str]) -> tuple[st
 
 def _is_wide(duck_type: str) -> bool:
     return duck_type in _WIDE_INTEGER_TYPES or bool(re.fullmatch(r"DECIMAL\(\d+,\s*0\)", duck_type))
-
-
-def quote_identifier(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -20,11 +20,12 @@ import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from ingest.errors import NaapError
 from ingest.kafka_clients import make_producer
 from ingest.settings import KafkaSettings
 
 
-class ReplayError(ValueError):
+class ReplayError(NaapError, ValueError):
     """An input file or item that cannot be replayed; the message names where."""
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.errors import NaapError
+
 DEFAULT_TOPICS = ("network_events", "streaming_events")
 DEFAULT_TOPIC_ORGS = {"network_events": "daydream", "streaming_events": "cloudspe"}
 DEFAULT_CONSUMER_GROUP = "naap-warehouse"
@@ -21,7 +23,7 @@ DEFAULT_MAX_EVENT_AGE_MINUTES = 60.0
 _MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
-class SettingsError(ValueError):
+class SettingsError(NaapError, ValueError):
     """A setting has a value the warehouse cannot use."""
 
 
@@ -91,7 +93,7 @@ class Settings:
             ),
             ingest_interval_s=_positive_float(env, "NAAP_INGEST_INTERVAL_S", 60.0),
             batch_max_events=int(_positive_float(env, "NAAP_BATCH_MAX_EVENTS", 250_000)),
-            ingest_workers=int(_positive_float(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1)),
+            ingest_workers=_positive_int(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1),
             snapshots_keep=_positive_int(env, "NAAP_SNAPSHOTS_KEEP", 7),
             duckdb_memory_limit=_memory_size(env, "NAAP_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
         )

@@ -21,7 +21,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.mart_catalog import Mart
-from ingest.publish_schema import parquet_select, quote_identifier, quote_literal, refusing_wide_integers
+from ingest.publish_schema import parquet_select, refusing_wide_integers
+from ingest.sql_text import quote_identifier, quote_literal
 
 LATEST = "latest"
 MANIFEST = "manifest.json"

@@ -35,13 +35,12 @@ from ingest.publish_schema import (
     PublishError,
     parquet_expressions,
     parquet_select,
-    quote_identifier,
-    quote_literal,
     refusing_wide_integers,
     sqlite_columns,
     sqlite_select,
 )
 from ingest.snapshots import day_expression
+from ingest.sql_text import quote_identifier, quote_literal
 
 # The filters people use, each indexed by its longest prefix present in a table
 # (orchestrator_address with window_start also serves an orchestrator's time range).

@@ -12,6 +12,7 @@ from ingest.lake_views import create_lake_views
 from ingest.mart_catalog import public_marts
 from ingest.publish import database_path
 from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
+from ingest.sql_text import quote_identifier
 from orchestration.assets.lake import LAKE_KEYS
 from orchestration.assets.publication import PUBLICATION_KEYS
 from orchestration.resources import WarehouseResource
@@ -82,11 +83,14 @@ def published_rows_match_marts(warehouse: WarehouseResource) -> dg.AssetCheckRes
     settings = warehouse.settings()
     with duckdb.connect(str(warehouse_path(settings)), read_only=True) as duck:
         marts = {
-            m.name: duck.execute(f'select count(*) from main."{m.name}"').fetchone()[0]
+            m.name: duck.execute(f"select count(*) from main.{quote_identifier(m.name)}").fetchone()[0]
             for m in public_marts()
         }
     with closing(sqlite3.connect(f"file:{database_path(settings)}?mode=ro", uri=True)) as lite:
-        published = {name: lite.execute(f'select count(*) from "{name}"').fetchone()[0] for name in marts}
+        published = {
+            name: lite.execute(f"select count(*) from {quote_identifier(name)}").fetchone()[0]
+            for name in marts
+        }
     mismatched = {name: [marts[name], published[name]] for name in marts if marts[name] != published[name]}
     return dg.AssetCheckResult(
         passed=not mismatched,

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from datasette.app import Datasette
 
 from ingest.explorer import PublicationCache
+from ingest.explorer_metadata import DATASETTE_DIR
 
 
 class CountingApp:
@@ -87,3 +89,15 @@ def test_the_oldest_answers_make_room_for_new_ones(database: Path) -> None:
         "miss",
         "hit",
     ]
+
+
+def test_a_plain_datasette_over_the_config_dir_answers_from_the_cache(database: Path) -> None:
+    # What `datasette datasette/ naap.db` serves: the plugin, not `naap serve`, adds the cache.
+    datasette = Datasette([str(database)], config_dir=DATASETTE_DIR)
+
+    async def run() -> list[httpx.Response]:
+        return [await datasette.client.get("/naap/t.json?_shape=array") for _ in range(2)]
+
+    first, second = asyncio.run(run())
+    assert (first.status_code, first.json()) == (200, [])
+    assert [r.headers["x-naap-cache"] for r in (first, second)] == ["miss", "hit"]

@@ -43,6 +43,21 @@ def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> 
     assert name in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2.5", "must be a whole number"),
+        ("0", "must be positive"),
+        ("-1", "must be positive"),
+        ("abc", "is not a number"),
+    ],
+)
+def test_ingest_workers_is_a_positive_whole_number(value: str, message: str) -> None:
+    assert Settings.from_env({"NAAP_INGEST_WORKERS": "3"}).ingest_workers == 3
+    with pytest.raises(SettingsError, match=f"NAAP_INGEST_WORKERS='{value}' {message}"):
+        Settings.from_env({"NAAP_INGEST_WORKERS": value})
+
+
 def test_sasl_settings_reach_the_client_config() -> None:
     kafka = Settings.from_env(
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ingest.errors import NaapError
 
-class SimulationError(ValueError):
+
+class SimulationError(NaapError, ValueError):
     """A scenario or a simulate() argument the simulator cannot use; the message says what to change."""
