@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.mart_catalog import public_marts, unit_of
+from ingest.mart_catalog import public_marts
 from ingest.publish import DATABASE_NAME
 from ingest.publish_schema import APPROX_SUFFIX, approx_description
 
@@ -42,7 +42,7 @@ def render() -> str:
             **presentation.get(mart.name, {}),
             "columns": columns,
         }
-        units = {c.name: unit for c in mart.columns if (unit := unit_of(c))}
+        units = {c.name: c.unit for c in mart.columns if c.unit}
         if units:
             tables[mart.name]["units"] = units
     metadata = {

@@ -1,11 +1,19 @@
-"""The public marts as the dbt project documents them: names, grains, column docs.
+"""The public marts as the dbt project documents them: names, grains, column docs, and what
+the publication needs of each.
 
 Read straight from the marts' `_<area>__models.yml` files (no dbt parse needed), so
 publication and the explorer's metadata take every description and grain from the
-one place they are written.
+one place they are written. Besides its columns and tests, each mart declares under
+`config: meta:` (checked by tests/test_dbt_project.py):
+
+- `time_column`: the column its snapshot day files and time range are read from (null: none);
+- `indexes`: the explorer database's indexes for the filters people use, each a column list
+  (the primary key on the grain comes from the uniqueness test);
+- `full_text` (optional): the columns of its full-text search table;
+- per column, `unit` (optional): the physical unit as Datasette (Pint) spells it, and
+  `exact_decimal` (optional): an integer that can exceed SQLite's 64 bits.
 """
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -15,16 +23,17 @@ from ingest.dbt_build import PROJECT_DIR
 
 MARTS_DIR = PROJECT_DIR / "models" / "marts"
 
-# Column-level `config: {meta: {exact_decimal: true}}` in the mart YAML marks integers that
-# can exceed SQLite's 64 bits (wei amounts); see ingest/sqlite_export.py.
-EXACT_DECIMAL_META = "exact_decimal"
+# Pint renders large values with SI prefixes ("2.6 kmin"), so only units whose prefixed
+# forms read well are declared; counts, ratios, wei and frames per second stay in the descriptions.
+UNITS = ("ms", "s", "B")
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     description: str
-    exact_decimal: bool = False
+    exact_decimal: bool = False  # wei amounts; see ingest/sqlite_export.py
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,9 @@ class Mart:
     description: str
     grain: tuple[str, ...]
     columns: tuple[Column, ...]
+    time_column: str | None = None
+    indexes: tuple[tuple[str, ...], ...] = ()
+    full_text: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -56,21 +68,30 @@ def semantics_version() -> str:
     return project["vars"]["sla_semantics_version"]
 
 
+def _meta(node: dict) -> dict:
+    return (node.get("config") or {}).get("meta") or {}
+
+
 def _mart(model: dict, area: str) -> Mart:
     columns = tuple(
         Column(
             name=c["name"],
             description=" ".join(c.get("description", "").split()),
-            exact_decimal=bool(((c.get("config") or {}).get("meta") or {}).get(EXACT_DECIMAL_META)),
+            exact_decimal=bool(_meta(c).get("exact_decimal")),
+            unit=_meta(c).get("unit"),
         )
         for c in model["columns"]
     )
+    meta = _meta(model)
     return Mart(
         name=model["name"],
         area=area,
         description=" ".join(model["description"].split()),
         grain=_grain(model),
         columns=columns,
+        time_column=meta.get("time_column"),
+        indexes=tuple(tuple(index) for index in meta.get("indexes") or ()),
+        full_text=tuple(meta.get("full_text") or ()),
     )
 
 
@@ -85,21 +106,3 @@ def _grain(model: dict) -> tuple[str, ...]:
             # dbt quotes reserved words ('"constraint"'); the column is still `constraint`.
             return tuple(c.strip('"') for c in columns)
     raise ValueError(f"mart {model['name']} declares no uniqueness test for its grain")
-
-
-# Pint renders large values with SI prefixes ("2.6 kmin"), so only units whose prefixed
-# forms read well (ms -> s, B -> GB) are declared; the rest stay in the descriptions.
-UNIT_WORDS = {"milliseconds": "ms", "ms": "ms", "seconds": "s", "bytes": "B"}
-_PARENTHESIS = re.compile(r"\(([^()]*)\)")
-
-
-def unit_of(column: Column) -> str | None:
-    """The physical unit a description states first in parentheses, as Datasette (Pint) spells it.
-
-    Counts, ratios, wei and frames per second have no Pint unit, so they stay in the description.
-    """
-    for inside in _PARENTHESIS.findall(column.description):
-        first = re.split(r"[;,]", inside, maxsplit=1)[0].strip().lower()
-        if first in UNIT_WORDS:
-            return UNIT_WORDS[first]
-    return None

@@ -28,16 +28,6 @@ LATEST = "latest"
 MANIFEST = "manifest.json"
 PARTIAL_PREFIX = ".partial-"
 UNDATED = "undated"
-# The column a table's time range and day files are read from: the first of these it has.
-TIME_COLUMNS = (
-    "window_start",
-    "event_date",
-    "paid_at",
-    "completed_at",
-    "started_at",
-    "last_observed_at",
-    "observed_at",
-)
 
 
 def write_snapshot(
@@ -89,14 +79,9 @@ def write_snapshot(
     return final
 
 
-def time_column(mart: Mart) -> str | None:
-    names = {c.name for c in mart.columns}
-    return next((c for c in TIME_COLUMNS if c in names), None)
-
-
 def day_expression(mart: Mart) -> str:
     """The day file a row of the mart's snapshot form belongs in, as SQL over that form."""
-    column = time_column(mart)
+    column = mart.time_column
     if column is None:
         return quote_literal(UNDATED)
     # Every time column is published as ISO-8601 text (or a date): its first ten characters are the day.
@@ -164,7 +149,7 @@ def _write_table(
         written = sorted(days - {_day_of(file) for file in kept})
         files = {**kept, **_write_days(duck, mart, types, written, folder)}
     schema = duck.execute(f"describe {parquet_select(mart, types)}").fetchall()
-    column = time_column(mart)
+    column = mart.time_column
     bounds = (None, None)
     if column:
         quoted = quote_identifier(column)

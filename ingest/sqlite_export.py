@@ -18,7 +18,6 @@ The days of the rows that changed (in the snapshot and in the mart) tell the nex
 its day files to write (ingest/snapshots.py).
 """
 
-import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,16 +41,6 @@ from ingest.publish_schema import (
 from ingest.snapshots import day_expression
 from ingest.sql_text import quote_identifier, quote_literal
 
-# The filters people use, each indexed by its longest prefix present in a table
-# (orchestrator_address with window_start also serves an orchestrator's time range).
-FILTER_INDEXES = (
-    ("orchestrator_address", "window_start"),
-    ("window_start",),
-    ("pipeline_id", "model_id"),
-    ("model_id",),
-    ("gpu_id",),
-)
-FULL_TEXT = {"orchestrators": ("orchestrator_address", "orchestrator_local_address", "orchestrator_uri")}
 FETCH_ROWS = 10_000
 # Past this share of a table's rows (and this many rows), one bulk load and one index build beat
 # that many keyed upserts.
@@ -117,12 +106,9 @@ def export_marts(
 
 def _holds(db: sqlite_utils.Database, marts: tuple[Mart, ...]) -> bool:
     """Whether the database has a table for each mart and no other (besides full-text search)."""
-    tables = {name for name in db.table_names() if not _full_text_table(name)}
+    searched = [m.name for m in marts if m.full_text]
+    tables = {name for name in db.table_names() if not any(name.startswith(f"{t}_fts") for t in searched)}
     return tables == {m.name for m in marts}
-
-
-def _full_text_table(name: str) -> bool:
-    return any(name.startswith(f"{table}_fts") for table in FULL_TEXT)
 
 
 def _drop_all_tables(db: sqlite_utils.Database) -> None:
@@ -164,10 +150,10 @@ def _rewrite(
         {c.name: c.sqlite_type for c in columns}, pk=mart.grain[0] if len(mart.grain) == 1 else mart.grain
     )
     count = _insert(db, mart, names, duck.execute(sqlite_select(mart, columns)))
-    for index in _filter_indexes(mart, names):
+    for index in mart.indexes:
         table.create_index(index)
-    if mart.name in FULL_TEXT:
-        table.enable_fts(FULL_TEXT[mart.name], fts_version="FTS5", create_triggers=False)
+    if mart.full_text:
+        table.enable_fts(mart.full_text, fts_version="FTS5", create_triggers=False)
     return TableExport(count, count, whole=True)
 
 
@@ -185,9 +171,9 @@ def _apply_difference(
     indexes = {tuple(index.columns) for index in table.indexes if index.origin == "c"}
     if not snapshot_files or [c.name for c in table.columns] != names:
         return None
-    if indexes != set(_filter_indexes(mart, names)):
+    if indexes != set(mart.indexes):
         return None
-    if mart.name in FULL_TEXT and table.detect_fts() is None:
+    if mart.full_text and table.detect_fts() is None:
         return None
     current = parquet_select(mart, types)
     snapshot = f"read_parquet([{', '.join(quote_literal(str(f)) for f in snapshot_files)}])"
@@ -228,7 +214,7 @@ def _apply_difference(
     (published,) = db.execute(f"select count(*) from {quoted}").fetchone()
     if published != rows or inserted != changed.num_rows:
         return None  # not what the snapshot promised (the file was edited?): the caller rewrites it whole
-    if mart.name in FULL_TEXT and (inserted or gone.num_rows):
+    if mart.full_text and (inserted or gone.num_rows):
         table.rebuild_fts()  # the full-text index has no triggers; rebuilt from the table
     return TableExport(rows, inserted + gone.num_rows, whole=False, changed_days=changed_days)
 
@@ -302,13 +288,3 @@ def _insert(
         db.conn.executemany(statement, batch)
         count += len(batch)
     return count
-
-
-def _filter_indexes(mart: Mart, names: list[str]) -> Iterator[tuple[str, ...]]:
-    seen: set[tuple[str, ...]] = set()
-    for wanted in FILTER_INDEXES:
-        present = tuple(itertools.takewhile(names.__contains__, wanted))
-        # The primary key already serves a prefix of the grain.
-        if present and present != mart.grain[: len(present)] and present not in seen:
-            seen.add(present)
-            yield present
