@@ -15,7 +15,7 @@ POINTS = (
     "mid_write",
     "before_manifest",
     "after_manifest",
-    "mid_publish",
+    "mid_landing",
     "before_kafka_commit",
 )
 

@@ -5,7 +5,7 @@ A batch is durable, and its offsets consumed, exactly when its manifest exists i
 
 1. data files are written under `_staging/<batch_id>/` (temp file, fsync, rename);
 2. the manifest is written (temp file, fsync, atomic rename): the commit point;
-3. the staged files are renamed into `raw_events/` and `quarantine/`;
+3. the staged files land: they are renamed into `raw_events/` and `quarantine/`;
 4. the staging folder is removed and the positions cache rewritten.
 
 Recovery (before every run, under the ingest lock) rolls committed batches forward
@@ -161,8 +161,8 @@ class Lake:
     def staging_path(self, batch_id: str) -> Path:
         return self.path(STAGING_DIR, batch_id)
 
-    def published_batches(self) -> list[str]:
-        """The committed batches whose files are all in the lake, oldest first.
+    def landed_batches(self) -> list[str]:
+        """The committed batches whose files have all landed in the lake, oldest first.
 
         A manifest is written before its files are moved into the lake, and a
         batch's staging folder goes only once they all are. The manifests are
@@ -172,19 +172,20 @@ class Lake:
         """
         committed = [path.stem for path in self.manifest_paths()]
         staging_root = self.path(STAGING_DIR)
-        unpublished = {path.name for path in staging_root.iterdir()} if staging_root.is_dir() else set()
-        return [batch_id for batch_id in committed if batch_id not in unpublished]
+        landing = {path.name for path in staging_root.iterdir()} if staging_root.is_dir() else set()
+        return [batch_id for batch_id in committed if batch_id not in landing]
 
     def commit(self, manifest: dict) -> None:
-        """Write the manifest (the commit point), then publish the staged files."""
+        """Write the manifest (the commit point); `land` then moves the staged files in."""
         table = pa.Table.from_pylist([manifest], schema=INGEST_BATCHES)
         write_parquet_atomically(table, self.manifest_path(manifest["batch_id"]))
 
-    def publish(self, batch_id: str, files: list[str]) -> None:
+    def land(self, batch_id: str, files: list[str]) -> None:
+        """Rename a committed batch's staged files into the lake ("landing"; "publish" is the explorer's)."""
         staging = self.staging_path(batch_id)
         for moved, relative in enumerate(files):
             if moved:
-                crash_point("mid_publish")
+                crash_point("mid_landing")
             staged = staging / relative
             if staged.exists():
                 atomic_replace(staged, self.path(relative))
@@ -201,7 +202,7 @@ class Lake:
             manifest = self.manifest_path(batch_id) if _looks_like_batch_id(batch_id) else None
             if manifest is not None and manifest.exists():
                 files = pq.read_table(manifest, columns=["files"]).column("files")[0].as_py()
-                self.publish(batch_id, files)
+                self.land(batch_id, files)
                 actions.append(f"rolled forward committed batch {batch_id}")
             else:
                 shutil.rmtree(staging, ignore_errors=True)

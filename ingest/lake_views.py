@@ -1,5 +1,5 @@
 """The lake as DuckDB views: the dbt sources `lake.raw_events`, `lake.quarantine`,
-`lake.ingest_batches`, and the table `lake.published_batches`.
+`lake.ingest_batches`, and the table `lake.landed_batches`.
 
 `read_parquet` fails on a glob that matches nothing (and DuckDB 2.0's
 `allow_empty` trips an internal error with Hive partitions), yet an empty
@@ -7,8 +7,8 @@ quarantine is the normal state of a healthy lake. So each view is (re)created
 before a build: over the files when there are any, else as an empty relation
 of the same columns. Paths are absolute, so the views work from any directory.
 
-`lake.published_batches` fixes, for the whole build, the batches staging may
-take as read (`Lake.published_batches`): a batch still being moved into the lake
+`lake.landed_batches` fixes, for the whole build, the batches staging may
+take as read (`Lake.landed_batches`): a batch still being moved into the lake
 is left whole to the next build.
 """
 
@@ -44,10 +44,10 @@ def create_lake_views(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[st
             body = _empty_relation(schema, partition)
         con.execute(f"create or replace view {SCHEMA}.{name} as {body}")
         files[name] = count
-    con.execute(f"create or replace table {SCHEMA}.published_batches (batch_id varchar primary key)")
+    con.execute(f"create or replace table {SCHEMA}.landed_batches (batch_id varchar primary key)")
     con.execute(
-        f"insert into {SCHEMA}.published_batches select unnest(?::varchar[])",
-        [Lake(lake_dir).published_batches()],
+        f"insert into {SCHEMA}.landed_batches select unnest(?::varchar[])",
+        [Lake(lake_dir).landed_batches()],
     )
     return files
 

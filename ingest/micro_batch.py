@@ -343,7 +343,7 @@ class BatchRunner:
         crash_point("before_manifest")
         self.lake.commit(manifest)
         crash_point("after_manifest")
-        self.lake.publish(batch_id, files)
+        self.lake.land(batch_id, files)
         self.positions.apply(manifest)
         if not self.worker:
             self.lake.save_positions(self.positions)

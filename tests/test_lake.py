@@ -85,7 +85,7 @@ def test_batch_ids_sort_after_the_last_even_if_the_clock_steps_back() -> None:
     assert new_batch_id(None, datetime(2026, 5, 1, 12, tzinfo=UTC)).startswith("20260501T120000000000Z-")
 
 
-def test_published_batches_leave_out_a_batch_still_moving_in_whatever_its_id(tmp_path) -> None:
+def test_landed_batches_leave_out_a_batch_still_moving_in_whatever_its_id(tmp_path) -> None:
     """Parallel workers commit out of id order: a later id can be whole before an earlier one."""
     lake = Lake(tmp_path / "lake")
     earlier = new_batch_id(None)
@@ -94,8 +94,8 @@ def test_published_batches_leave_out_a_batch_still_moving_in_whatever_its_id(tmp
         relative = f"raw_events/event_date=2026-01-01/part-{batch_id}.parquet"
         _stage(lake, batch_id, relative)
         lake.commit(_manifest(batch_id, [("t", 0, 5)], [relative]))
-    lake.publish(later, [f"raw_events/event_date=2026-01-01/part-{later}.parquet"])
+    lake.land(later, [f"raw_events/event_date=2026-01-01/part-{later}.parquet"])
 
-    assert lake.published_batches() == [later]
+    assert lake.landed_batches() == [later]
     lake.recover()
-    assert lake.published_batches() == [earlier, later]
+    assert lake.landed_batches() == [earlier, later]

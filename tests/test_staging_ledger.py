@@ -78,14 +78,14 @@ def test_each_published_batch_is_read_once_per_family(workspace, tmp_path: Path)
     workers = tmp_path / "workers.jsonl"
     workers.write_text("".join(json.dumps(record) + "\n" for record in _worker_events(workspace.topics[0])))
     workspace.naap("replay", str(workers))
-    crashed = workspace.naap("ingest", "--once", check=False, NAAP_FAULT_POINT="mid_publish")
+    crashed = workspace.naap("ingest", "--once", check=False, NAAP_FAULT_POINT="mid_landing")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     second = workspace.batches()[-1]["batch_id"]
     visible = [row for row in workspace.lake_rows(columns="batch_id") if row[0] == second]
     assert len(visible) == 1, "expected one of the batch's two files in the lake"
     build(workspace.settings, select=staging)
     assert _ledger(warehouse) == {model: {first} for model in LEDGER_MODELS}
-    assert _staged_workers(warehouse) == 0, "a half-published batch was staged"
+    assert _staged_workers(warehouse) == 0, "a half-landed batch was staged"
 
     # The next ingest rolls the batch forward; the next build reads all of it, once.
     workspace.naap("ingest", "--once")

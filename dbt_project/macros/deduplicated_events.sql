@@ -1,7 +1,7 @@
 {#- Accepted events of one family, each (org, dedup_key) once: a redelivered
     message never reaches an aggregate. The first delivery wins.
 
-    A build reads only published batches (`lake.published_batches`, fixed when
+    A build reads only landed batches (`lake.landed_batches`, fixed when
     the lake views are made), and incrementally only those this model has not
     read yet (`ledger.staged_batches`, written by a post-hook in the model's own
     transaction), plus every row of an event date inside the build range, which
@@ -47,11 +47,11 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The published batches this model has not read (every one when it is built
+{#- The landed batches this model has not read (every one when it is built
     from scratch), as a query. `rows_name_batches`: the model's rows carry the
     batch they came from, which a model staged before the ledger existed reads. -#}
 {% macro unread_batches_sql(incremental, rows_name_batches=true) -%}
-    {%- set published = 'select batch_id from ' ~ source('lake', 'published_batches') -%}
+    {%- set published = 'select batch_id from ' ~ source('lake', 'landed_batches') -%}
     {%- if not incremental -%}
         {{ return(published) }}
     {%- endif -%}
@@ -71,12 +71,12 @@
     {{ return('null' if oldest is none else "'" ~ oldest ~ "'") }}
 {%- endmacro %}
 
-{#- The post-hook of every event-family model: it has read every published batch. -#}
+{#- The post-hook of every event-family model: it has read every landed batch. -#}
 {% macro record_staged_batches() -%}
     insert into ledger.staged_batches (model, batch_id, built_at)
     select '{{ this.identifier }}', batch_id, {{ build_stamp() }}
     from (
-        select batch_id from {{ source('lake', 'published_batches') }}
+        select batch_id from {{ source('lake', 'landed_batches') }}
         except
         select batch_id from ledger.staged_batches where model = '{{ this.identifier }}'
     )

@@ -3,7 +3,7 @@
     gives the same result every time (semantics.md).
 
     One row, NULL before any event. Incrementally, the newer of the clock known and
-    the events of the published batches this model has not read
+    the events of the landed batches this model has not read
     (`ledger.staged_batches`, kept as the event-family models keep it), so a build
     does not read every event time of the lake. -#}
 {{ config(
