@@ -20,8 +20,8 @@ from ingest import console
 from ingest.dbt_build import BuildError, build
 from ingest.embedded_broker import BrokerError, EmbeddedBroker
 from ingest.errors import NaapError
-from ingest.micro_batch import ingest_once
 from ingest.publish import publish
+from ingest.pull import ingest_once
 from ingest.replay import produce, produce_records, read_messages
 from ingest.settings import Settings, SettingsError
 

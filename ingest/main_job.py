@@ -14,8 +14,8 @@ from ingest import console
 from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.live.service import DEMO_MARKER
-from ingest.micro_batch import ingest_once
 from ingest.publish import PublishResult, publish
+from ingest.pull import ingest_once
 from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 

@@ -117,6 +117,7 @@ def test_a_second_run_consumes_only_new_messages(workspace) -> None:
     assert len(offsets) == len(set(offsets)) == 45
 
 
+@pytest.mark.slow  # a dbt build
 def test_a_recreated_topic_is_read_from_its_beginning_even_when_it_outgrew_the_old_one(workspace) -> None:
     topic = workspace.topics[1]
     # Each incarnation starts with an unreadable message, quarantined at the same offset 0.
@@ -146,3 +147,29 @@ def test_a_recreated_topic_is_read_from_its_beginning_even_when_it_outgrew_the_o
             "select topic_id, kafka_offset from stg_lake__quarantined_events"
         ).fetchall()
     assert sorted(quarantined) == sorted((incarnation, 0) for incarnation in incarnations)
+
+
+def test_the_lag_left_after_a_run_is_measured_per_topic_and_saved_for_publish(workspace) -> None:
+    from ingest.kafka_clients import make_consumer
+    from ingest.lake import Lake
+    from ingest.pull import ingest_once, list_partitions, measure_lag
+
+    # Several produce calls: Tansu reports a partition's end as its last record batch's start + 1.
+    for n in range(4):
+        _produce(workspace, workspace.topics[0], [_envelope(n)])
+    result = ingest_once(workspace.settings)
+    assert result.consumed == 4
+    lake = Lake(workspace.settings.lake_dir)
+    saved = lake.lag()
+    assert saved["topics"] == result.lag_by_topic == {workspace.topics[0]: 0, workspace.topics[1]: 0}
+    assert saved["measured_at"]
+
+    for n in range(4, 10):
+        _produce(workspace, workspace.topics[1], [_envelope(n)])
+    consumer = make_consumer(workspace.settings.kafka)
+    try:
+        keys, _ = list_partitions(consumer, workspace.topics)
+        lag = measure_lag(consumer, keys, lake.positions())
+    finally:
+        consumer.close()
+    assert lag == {workspace.topics[0]: 0, workspace.topics[1]: 6}

@@ -29,8 +29,8 @@ import httpx
 from ingest.dbt_build import build, warehouse_path
 from ingest.embedded_broker import EmbeddedBroker
 from ingest.live.processes import Child, Children, describe_exit
-from ingest.micro_batch import ingest_once
 from ingest.publish import database_path, publish, publish_dir
+from ingest.pull import ingest_once
 from ingest.replay import produce_records
 from ingest.settings import Settings, SettingsError
 
