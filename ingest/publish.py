@@ -112,8 +112,7 @@ def publish(
 
 def _baseline(root: Path) -> Baseline | None:
     newest = list_snapshots(root)[:1]
-    # A snapshot of an older layout (a file per table) is no baseline: the publish rewrites it all once.
-    if not newest or any("files" not in table for table in newest[0]["tables"]):
+    if not newest:
         return None
     folder = root / newest[0]["snapshot"]
     files = {table["table"]: table_files(folder, table) for table in newest[0]["tables"]}

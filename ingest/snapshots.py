@@ -53,7 +53,7 @@ def write_snapshot(
     tables = []
     for mart in marts:
         reusable = None
-        if changed_days.get(mart.name) is not None and "files" in previous.get(mart.name, {}):
+        if changed_days.get(mart.name) is not None and mart.name in previous:
             reusable = (root / newest[0]["snapshot"], previous[mart.name], changed_days[mart.name])
         tables.append(_write_table(duck, mart, duck_types[mart.name], partial, reusable))
     # The hours the data covers; other time columns (ingest wall clock, snapshot times) would blur it.

@@ -38,8 +38,7 @@ async def snapshot_file(datasette, request, send):
     filename = request.url_vars["file"]
     # Only files a manifest lists are served, so no path outside the snapshots can be asked for.
     listed = (
-        # A snapshot of the older layout (a file per table, no "files") serves its manifest only.
-        {MANIFEST} | {entry["file"] for table in manifest["tables"] for entry in table.get("files", [])}
+        {MANIFEST} | {entry["file"] for table in manifest["tables"] for entry in table["files"]}
         if manifest
         else set()
     )
