@@ -22,7 +22,6 @@ daemon and webserver, explorer) on a simulated history, lets it tick micro-batch
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import statistics
 import subprocess
@@ -78,7 +77,7 @@ def tick_split(home: Path) -> list[dict]:
         records = instance.get_run_records(dg.RunsFilter(job_name="micro_batch"), order_by="create_timestamp")
         for record in records:
             run = record.dagster_run
-            tick = run.tags.get("dagster/scheduled_execution_time")
+            tick = run.tags.get(".dagster/scheduled_execution_time")
             if not tick or record.start_time is None or run.status != dg.DagsterRunStatus.SUCCESS:
                 continue
             steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(run.run_id)
@@ -163,7 +162,7 @@ def main() -> int:
             values = [t[key] for t in ticks]
             print(f"    {key[:-2]:<8} {statistics.median(values):6.1f} s  {max(values):6.1f} s")
     print(f"  peak RSS of the live system {peak_rss / 1e9:.2f} GB; SIGTERM to exit {stopped_s:.1f} s")
-    print(f"  data dir {data_dir} ({os.environ.get('NAAP_DATA_DIR', 'kept')})")
+    print(f"  data dir {data_dir} (kept)")
     return 0
 
 
