@@ -1,36 +1,12 @@
-{#- Incremental builds by scope (README "Incremental builds").
+{#- Incremental scopes (README "Incremental builds", macros/README.md).
 
-    Every incremental model stamps its rows with `built_at`, the start of the dbt
-    run that computed them. A model's scope is the set of keys (session keys,
-    hours, event dates) touched by upstream rows stamped after its own newest
-    stamp, plus every key inside the build range (vars `range_start`/`range_end`,
-    dates, end exclusive) when one is given. The scope is written to a table in
-    the `scope` schema before the model runs; the model recomputes exactly those
-    keys from its full inputs, and the `replace_scope` strategy deletes every
-    scoped key from the target and inserts the recomputed rows. A key whose
-    recomputation is empty therefore disappears, as it would in a full refresh. -#}
-
-{% macro build_stamp() -%}
-    '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp
-{%- endmacro %}
-
-{% macro last_built_at() -%}
-    (select coalesce(max(built_at), '-infinity'::timestamp) from {{ this }})
-{%- endmacro %}
-
-{% macro build_range_given() -%}
-    {{ return(var('range_start', none) and var('range_end', none)) }}
-{%- endmacro %}
-
-{#- A predicate: true for a timestamp or date inside the build range, false
-    (nothing forced) when no range is given. -#}
-{% macro in_build_range(column) -%}
-    {%- if build_range_given() -%}
-        ({{ column }} >= '{{ var('range_start') }}'::date and {{ column }} < '{{ var('range_end') }}'::date)
-    {%- else -%}
-        false
-    {%- endif -%}
-{%- endmacro %}
+    A model's scope is the set of keys (session keys, hours, event dates) touched
+    by upstream rows stamped after its own newest stamp (macros/stamps.sql), plus
+    every key inside the build range (macros/build_range.sql) when one is given.
+    The scope is written to a table in the `scope` schema before the model runs;
+    the model recomputes exactly those keys from its full inputs, reading them
+    through the `within_*` filters below, and the `replace_scope` strategy
+    (macros/replace_scope_strategy.sql) replaces them in the target. -#}
 
 {% macro scope_relation_of(relation) -%}
     {{ return(api.Relation.create(
@@ -151,17 +127,6 @@
     {{ unique_key if unique_key is string else unique_key | join(', ') }}
 {%- endmacro %}
 
-{#- The `replace_scope` incremental strategy: delete every scoped key, insert the
-    recomputed rows, in the materialisation's one transaction. -#}
-{% macro get_incremental_replace_scope_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set key = scope_key(arg_dict['unique_key']) -%}
-    {%- set scope_relation = scope_relation_of(target) -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where ({{ key }}) in (select {{ key }} from {{ scope_relation }});
-    insert into {{ target }} ({{ columns }}) select {{ columns }} from {{ arg_dict['temp_relation'] }};
-{%- endmacro %}
-
 {#- A filter keeping the hour rows in an hour scope (`lookback` widens it to the
     days before the earliest scoped hour); nothing when building from scratch. -#}
 {% macro within_hour_scope(scope, column, lookback=none) -%}
@@ -170,23 +135,4 @@
     {%- elif scope is not none -%}
         and {{ iso_window(column) }} in (select window_start from {{ scope }})
     {%- endif -%}
-{%- endmacro %}
-
-{#- Data tests of a generic kind read the model through this macro. With var
-    `test_scope: built` (`naap build` and micro-batches), a model that stamps
-    `built_at` is tested on the rows this run recomputed, so a build's tests cost
-    what the build touched; the daily close and `--test-all` test every row. -#}
-{% macro duckdb__get_where_subquery(relation) -%}
-    {%- set where = config.get('where', '') -%}
-    {%- set clauses = [where] if where else [] -%}
-    {%- if var('test_scope', 'all') == 'built' and execute -%}
-        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-        {%- if 'built_at' in columns -%}
-            {%- do clauses.append('built_at = ' ~ build_stamp()) -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if clauses -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ clauses | join(' and ') ~ ') dbt_subquery') -%}
-    {%- endif -%}
-    {%- do return(relation) -%}
 {%- endmacro %}

@@ -1,8 +1,8 @@
 """One incremental dbt model's own SQL over hand-made input tables in DuckDB.
 
 The model renders with plain Jinja: its refs name tables of the same name, the
-macros that need dbt are stand-ins that behave as macros/incremental_scope.sql
-defines them, and `sql_macros` (files under dbt_project/macros) lend the macros
+macros that need dbt are stand-ins that behave as macros/incremental_scope.sql,
+stamps.sql and build_range.sql define them, and `sql_macros` (files under dbt_project/macros) lend the macros
 that are plain SQL. Building it the first time runs it from scratch; each later build
 writes its scope, recomputes the scoped keys, and replaces them, as the
 `replace_scope` strategy does.
@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+# tests/helpers/ -> the repository.
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def utc_database(*create_tables: str) -> duckdb.DuckDBPyConnection:
