@@ -7,7 +7,7 @@ BENCH_DATA ?= data/bench-history
 BACKFILL_DATA ?= data/bench-backfill
 BACKFILL_DAYS ?= 30
 
-.PHONY: setup run test lint format bench broker dagster publish serve metadata chromium clean
+.PHONY: setup run test test-fast lint format bench broker dagster publish serve metadata chromium clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ run: setup
 
 test: setup chromium
 	$(BIN)/python -m pytest
+
+# The tests marked slow (dbt builds, Dagster runs, `naap run`, the browser) left out: under 3 minutes.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # The explorer's browser tests drive Debian's Chromium (Playwright downloads no browser here).
 chromium:

@@ -1,15 +1,20 @@
-"""Shared fixtures: a real embedded broker, isolated topics and data dirs, a serving explorer.
+"""Shared fixtures: a real embedded broker, isolated topics and data dirs, a serving explorer,
+and warehouses built once per session for the tests that only read them (started in the
+background at the first test, their readers run last: see shared_build_prefetch).
 
 The classes and helpers they hand out live in tests/helpers/."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 from helpers.processes import Explorer
+from helpers.shared_builds import Prefetch, SharedBuild, build_capture, build_empty, build_smoke
 from helpers.workspace import Workspace
 
 from ingest.embedded_broker import EmbeddedBroker
@@ -17,6 +22,8 @@ from ingest.embedded_broker import EmbeddedBroker
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CAPTURE = SHARED / "fixtures" / "capture-streaming-events-2026-01-08.json"
 _topic_numbers = itertools.count()
+# The smoke scenario's window in the tests: an hour boundary, every family.
+SMOKE_START = datetime(2026, 1, 8, 21, 50, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +56,110 @@ def explorer_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]
     explorer = Explorer(args, tmp / "data", tmp / "run.log", timeout_s=300)
     yield explorer
     explorer.stop()
+
+
+def _session_workspace(
+    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Workspace:
+    """A workspace of its own topics and data dir that lives as long as the session."""
+    n = next(_topic_numbers)
+    topics = (f"network_events_{n}", f"streaming_events_{n}")
+    broker.create_topics(topics)
+    return Workspace(broker, tmp_path_factory.mktemp(name) / "data", topics)
+
+
+SHARED_BUILD_FIXTURES = ("capture_built", "smoke_built", "empty_built")
+
+
+def _shared_builds_read(item: pytest.Item) -> set[str]:
+    return set(SHARED_BUILD_FIXTURES) & set(getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules that read a shared build run last, so that its build overlaps the tests before them."""
+    late = {item.path for item in items if _shared_builds_read(item)}
+    items.sort(key=lambda item: item.path in late)  # stable: each module keeps its order
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_build_prefetch(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prefetch]:
+    """At the first test, start in the background the shared builds that this session's tests read."""
+    read = set().union(*(_shared_builds_read(item) for item in request.session.items))
+    prefetch = Prefetch()
+    if read:
+        broker = request.getfixturevalue("broker")
+        # Workspaces (topics, directories) are made here: only the build itself runs on the thread.
+        if "capture_built" in read and CAPTURE.exists():
+            workspace = _session_workspace(broker, tmp_path_factory, "capture-built")
+            prefetch.submit("capture", partial(build_capture, workspace, CAPTURE))
+        # A module reading smoke_built(seed) names its seeds in SMOKE_SEEDS; any other builds on first use.
+        seeds = {
+            seed
+            for item in request.session.items
+            if "smoke_built" in _shared_builds_read(item)
+            for seed in getattr(getattr(item, "module", None), "SMOKE_SEEDS", ())
+        }
+        for seed in sorted(seeds):
+            workspace = _session_workspace(broker, tmp_path_factory, f"smoke-built-{seed}")
+            prefetch.submit(f"smoke-{seed}", partial(build_smoke, workspace, SMOKE_START, 0.25, seed))
+        if "empty_built" in read:
+            prefetch.submit(
+                "empty", partial(build_empty, _session_workspace(broker, tmp_path_factory, "empty-built"))
+            )
+    yield prefetch
+    prefetch.shutdown()
+
+
+@pytest.fixture(scope="session")
+def capture_built(
+    shared_build_prefetch: Prefetch, broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedBuild]:
+    """The capture replayed, ingested and built by `naap build`, once: read it, or write to a `.copy()`."""
+    if not CAPTURE.exists():
+        pytest.skip(f"the shared fixtures are not beside this checkout ({CAPTURE.name} missing)")
+    built = shared_build_prefetch.take(
+        "capture",
+        lambda: build_capture(_session_workspace(broker, tmp_path_factory, "capture-built"), CAPTURE),
+    )
+    yield built
+    built.assert_untouched()
+
+
+@pytest.fixture(scope="session")
+def smoke_built(
+    shared_build_prefetch: Prefetch, broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[int], SharedBuild]]:
+    """smoke_built(seed): the smoke scenario simulated from SMOKE_START for 0.25 h with `seed`,
+    replayed, ingested and built by `naap build`, once per seed: read it, or write to a `.copy()`."""
+    builds: dict[int, SharedBuild] = {}
+
+    def built(seed: int) -> SharedBuild:
+        if seed not in builds:
+            builds[seed] = shared_build_prefetch.take(
+                f"smoke-{seed}",
+                lambda: build_smoke(
+                    _session_workspace(broker, tmp_path_factory, f"smoke-built-{seed}"),
+                    SMOKE_START,
+                    0.25,
+                    seed,
+                ),
+            )
+        return builds[seed]
+
+    yield built
+    for build in builds.values():
+        build.assert_untouched()
+
+
+@pytest.fixture(scope="session")
+def empty_built(
+    shared_build_prefetch: Prefetch, broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedBuild]:
+    """`naap build` on an empty lake (its topics never produced to), once: read it, or write to a `.copy()`."""
+    built = shared_build_prefetch.take(
+        "empty", lambda: build_empty(_session_workspace(broker, tmp_path_factory, "empty-built"))
+    )
+    yield built
+    built.assert_untouched()

@@ -5,27 +5,29 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
+from helpers.shared_builds import SharedBuild
 
 from ingest.lake import Lake, new_batch_id
 
-pytestmark = pytest.mark.kafka
+# Every test here reads or runs a whole dbt build.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# The smoke_built(seed) builds read here, which conftest.py prefetches.
+SMOKE_SEEDS = (5,)
 
 
 def _warehouse(workspace) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True)
 
 
-def test_build_on_the_capture_publishes_the_batch_ledger(workspace, capture_path: Path) -> None:
-    workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
-    workspace.naap("ingest", "--once")
-    result = workspace.naap("build")
-    assert "the lake has no quarantine files yet" in result.stdout
-    assert " error" not in result.stdout.split("build:")[1]
-    with _warehouse(workspace) as con:
+def test_build_on_the_capture_publishes_the_batch_ledger(capture_built: SharedBuild) -> None:
+    # The shared build is the capture replayed onto its topic, ingested once and built: `naap build`.
+    stdout = capture_built.output
+    assert "the lake has no quarantine files yet" in stdout
+    assert " error" not in stdout.split("build:")[1]
+    with _warehouse(capture_built.workspace) as con:
         assert con.execute("select consumed, accepted, quarantined from ingest_batches").fetchall() == [
             (65, 65, 0)
         ]
@@ -34,11 +36,11 @@ def test_build_on_the_capture_publishes_the_batch_ledger(workspace, capture_path
         assert con.execute("select count(*) from quarantine_summary").fetchone()[0] == 0
 
 
-def test_quarantine_summary_matches_what_the_simulator_injected(workspace, tmp_path: Path) -> None:
-    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=5)
-    workspace.naap("ingest", "--once")
-    workspace.naap("build")
-    with _warehouse(workspace) as con:
+def test_quarantine_summary_matches_what_the_simulator_injected(smoke_built) -> None:
+    # Smoke from 2026-01-08 21:50 for 0.25 h, seed 5, replayed, ingested and built by `naap build`.
+    built = smoke_built(5)
+    truth = built.truth
+    with _warehouse(built.workspace) as con:
         rows = con.execute(
             "select reason, sum(event_count) from quarantine_summary group by reason"
         ).fetchall()
@@ -46,10 +48,9 @@ def test_quarantine_summary_matches_what_the_simulator_injected(workspace, tmp_p
     assert Counter(truth["counts"]["quarantined_by_reason"]).total() == truth["counts"]["quarantined"]
 
 
-def test_build_on_an_empty_lake_succeeds_with_empty_marts(workspace) -> None:
-    result = workspace.naap("build")
-    assert "ingest_batches" in result.stdout
-    with _warehouse(workspace) as con:
+def test_build_on_an_empty_lake_succeeds_with_empty_marts(empty_built: SharedBuild) -> None:
+    assert "ingest_batches" in empty_built.output
+    with _warehouse(empty_built.workspace) as con:
         assert con.execute("select count(*) from ingest_batches").fetchone()[0] == 0
 
 

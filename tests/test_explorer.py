@@ -357,3 +357,40 @@ def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
     assert seen[-1] == new
     assert [tuple(r.json()[0].values()) for r in again] == [new, new]
     assert again[-1].headers["x-naap-cache"] == "hit"
+
+
+def test_healthz_reports_the_publication_and_calls_old_data_stale(explorer_run) -> None:
+    answer = _get(explorer_run, "/healthz")
+    assert answer.status_code == 200
+    body = answer.json()
+    # The smoke run simulates 2026-01-08: far past NAAP_MAX_EVENT_AGE_MINUTES, so stale (still 200).
+    assert body["status"] == "stale"
+    assert body["data_clock"].startswith("2026-01-08T22:")
+    assert body["last_batch_finished_at"] <= body["published_at"]
+    assert body["lag_messages"] == 0
+    assert body["data_age_minutes"] > body["max_event_age_minutes"] == 60
+    home = _get(explorer_run, "/").text
+    assert f"Data as of {body['data_clock']}" in home and f"published {body['published_at']}" in home
+    dashboard = httpx.get(
+        f"{explorer_run.url}/-/dashboards/network-overview", follow_redirects=True, timeout=30
+    )
+    assert f"Data as of {body['data_clock']}" in dashboard.text
+
+
+def test_healthz_is_ok_when_fresh_and_503_before_any_publish(monkeypatch) -> None:
+    import importlib.util
+    from datetime import UTC, datetime, timedelta
+
+    spec = importlib.util.spec_from_file_location(
+        "naap_health", METADATA_PATH.parent / "plugins" / "naap_health.py"
+    )
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    status = {"data_clock": "2026-12-02T11:30:00Z", "published_at": "2026-12-02T11:31:00Z"}
+    assert plugin.health(status, now)[1]["status"] == "ok"
+    assert plugin.health(status, now + timedelta(minutes=31))[1]["status"] == "stale"
+    monkeypatch.setenv("NAAP_MAX_EVENT_AGE_MINUTES", "10")
+    assert plugin.health(status, now)[1]["status"] == "stale"
+    code, body = plugin.health(None, now)
+    assert code == 503 and body["status"] == "unpublished"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from fractions import Fraction
-from pathlib import Path
 
 import duckdb
 import pytest
+from helpers.shared_builds import SharedBuild
 
-pytestmark = pytest.mark.kafka
+# Both tests read a dbt build.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# The smoke_built(seed) builds read here, which conftest.py prefetches.
+SMOKE_SEEDS = (3,)
 
+# The marts these tests read, with their dbt tests; the shared builds build these and the rest.
 MARTS = (
     "+payments",
     "+assert_request_demand_equals_jobs",
@@ -51,10 +55,10 @@ def _query(workspace, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_job_and_payment_marts_match_the_simulator_truth(workspace, tmp_path: Path) -> None:
-    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=3)
-    workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", *MARTS)
+def test_job_and_payment_marts_match_the_simulator_truth(smoke_built) -> None:
+    # Smoke from 2026-01-08 21:50 for 0.25 h, seed 3, replayed, ingested and built (MARTS among the rest).
+    built = smoke_built(3)
+    workspace, truth = built.workspace, built.truth
 
     found_hours = {
         (window.replace(tzinfo=UTC), *key): tuple(int(v) for v in values)
@@ -86,10 +90,9 @@ def test_job_and_payment_marts_match_the_simulator_truth(workspace, tmp_path: Pa
     assert unresolved == 0
 
 
-def test_the_capture_payments(workspace, capture_path: Path) -> None:
-    workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
-    workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", *MARTS)
+def test_the_capture_payments(capture_built: SharedBuild) -> None:
+    # The capture replayed onto its topic, ingested and built (MARTS among the rest).
+    workspace = capture_built.workspace
     rows = _query(
         workspace,
         """

@@ -65,7 +65,7 @@ class LiveRun:
         return time.monotonic() - started
 
 
-def processes_of(data_dir: Path) -> list[str]:
+def processes_of(data_dir: Path, with_pids: bool = False) -> list:
     """Every process whose environment names this data dir: all that `naap run` started."""
     marker = f"NAAP_DATA_DIR={data_dir}".encode()
     found = []
@@ -74,7 +74,8 @@ def processes_of(data_dir: Path) -> list[str]:
             continue
         try:
             if marker in (proc / "environ").read_bytes().split(b"\0"):
-                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+                found.append((int(proc.name), command) if with_pids else command)
         except OSError:
             continue
     return found
@@ -130,6 +131,15 @@ def test_the_live_service_ticks_publishes_stops_cleanly_and_continues(tmp_path) 
         assert "run: continuing the simulated history" in output
         assert "run: simulate:" not in output
         assert batches_published(again) >= seen[1][1]
+        # A part that dies stops the whole service, with one line saying which.
+        [explorer] = [
+            pid for pid, command in processes_of(data_dir, with_pids=True) if "cli serve" in command
+        ]
+        os.kill(explorer, signal.SIGKILL)
+        assert again.process.wait(timeout=30) == 1
     finally:
-        again.stop()
+        if again.process.poll() is None:
+            again.stop()
+    assert re.search(r"^run: error: the explorer was killed by SIGKILL", again.output(), re.MULTILINE)
     assert processes_of(data_dir) == []
+    assert not listening(again.port) and not listening(again.dagster_port)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
+from helpers.shared_builds import SharedBuild
 
-pytestmark = pytest.mark.kafka
+# Every test here reads or runs a dbt build.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# The smoke_built(seed) builds read here, which conftest.py prefetches.
+SMOKE_SEEDS = (3, 4)
 
 COLUMNS = (
     "startup_outcome",
@@ -53,11 +56,10 @@ def _sessions(workspace) -> dict[str, tuple]:
         return {row[0]: row[1:] for row in con.execute(WAREHOUSE_SQL).fetchall()}
 
 
-def test_the_capture_session(workspace, capture_path: Path) -> None:
+def test_the_capture_session(capture_built: SharedBuild) -> None:
     """reference-behaviour.md §1.7: unresolved, its only snapshot comes 74 s after selection."""
-    workspace.naap("replay", str(capture_path), "--topic", workspace.topics[1])
-    workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", "+sessions")
+    # The capture replayed onto its topic, ingested and built (all of it, so +sessions too).
+    workspace = capture_built.workspace
     [(key, row)] = _sessions(workspace).items()
     assert key == "cloudspe|stream-o5s73x-mk5zc8fy|db936fab"
     found = dict(zip(COLUMNS, row, strict=True))
@@ -72,12 +74,12 @@ def test_the_capture_session(workspace, capture_path: Path) -> None:
     assert attribution == ("unresolved", "missing_candidate")
 
 
-def test_every_simulated_session_matches_the_truth(workspace, tmp_path: Path) -> None:
-    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=3)
-    workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", "+int_sessions_classified")
+def test_every_simulated_session_matches_the_truth(smoke_built) -> None:
+    # Smoke from 2026-01-08 21:50 for 0.25 h, seed 3, replayed, ingested and built (+int_sessions_classified too).
+    built = smoke_built(3)
+    truth = built.truth
 
-    found = _sessions(workspace)
+    found = _sessions(built.workspace)
     expected = {
         s["session_key"]: tuple(round(s[c], 6) if c == "output_fps_sum" else s[c] for c in COLUMNS)
         for s in truth["sessions"]
@@ -101,11 +103,11 @@ ATTRIBUTION = (
 )
 
 
-def test_every_simulated_session_is_attributed_as_the_truth_says(workspace, tmp_path: Path) -> None:
-    truth = workspace.replay_simulation(tmp_path, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
-    workspace.naap("ingest", "--once")
-    workspace.naap("build", "--select", "+sessions")
-    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True) as con:
+def test_every_simulated_session_is_attributed_as_the_truth_says(smoke_built) -> None:
+    # Smoke from 2026-01-08 21:50 for 0.25 h, seed 4, replayed, ingested and built (+sessions too).
+    built = smoke_built(4)
+    truth = built.truth
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
         found = {
             row[0]: row[1:]
             for row in con.execute(f"select session_key, {', '.join(ATTRIBUTION)} from sessions").fetchall()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -10,7 +9,10 @@ import pytest
 
 from ingest.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
 
-pytestmark = pytest.mark.kafka
+# Every test here reads a dbt build.
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+# The smoke_built(seed) builds read here, which conftest.py prefetches.
+SMOKE_SEEDS = (4,)
 
 PRIMITIVES = SLA_FIELDS
 SLA_KEY = ("window_start", "org", "orchestrator_address", "pipeline_id", "model_id", "gpu_id")
@@ -18,23 +20,11 @@ UNATTRIBUTED_KEY = ("window_start", "org", "pipeline_id", "model_id", "attributi
 
 
 @pytest.fixture(scope="module")
-def day(broker, tmp_path_factory: pytest.TempPathFactory):
-    from helpers.workspace import Workspace
-
-    tmp = tmp_path_factory.mktemp("sla")
-    broker.create_topics(("network_events_sla", "streaming_events_sla"))
-    workspace = Workspace(broker, tmp / "data", ("network_events_sla", "streaming_events_sla"))
-    truth = workspace.replay_simulation(tmp, datetime(2026, 1, 8, 21, 50, tzinfo=UTC), 0.25, seed=4)
-    workspace.naap("ingest", "--once")
-    workspace.naap(
-        "build",
-        "--select",
-        "+sla_hourly",
-        "+unattributed_sessions_hourly",
-        "+streaming_demand_hourly",
-        "+gpu_metrics_hourly",
-    )
-    return workspace, truth
+def day(smoke_built):
+    # Smoke from 2026-01-08 21:50 for 0.25 h, seed 4, replayed, ingested and built: +sla_hourly,
+    # +unattributed_sessions_hourly, +streaming_demand_hourly and +gpu_metrics_hourly among the rest.
+    built = smoke_built(4)
+    return built.workspace, built.truth
 
 
 def _rows(workspace, table: str, key: tuple[str, ...]) -> dict[tuple, dict]:
