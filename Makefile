@@ -44,6 +44,7 @@ format: setup
 
 # bench_publish builds a simulated week (3.7M events) into BENCH_DATA; bench_explorer serves the same data.
 # bench_backfill (about 60 min) backfills BACKFILL_DAYS network days (34M events for 30) and times micro-batches on them.
+# bench_freshness (about 35 min) runs the live service on a simulated day and measures freshness.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python tests/benchmarks/bench_ingest.py
@@ -53,6 +54,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_explorer.py --data-dir $(BENCH_DATA)
 	rm -rf $(BACKFILL_DATA)
 	$(BIN)/python tests/benchmarks/bench_backfill.py --days $(BACKFILL_DAYS) --data-dir $(BACKFILL_DATA)
+	$(BIN)/python tests/benchmarks/bench_freshness.py --hours 24 --minutes 30
 
 broker: setup
 	$(BIN)/naap broker
