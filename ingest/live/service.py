@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shutil
 import signal
 import socket
@@ -249,8 +250,6 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 
 def service_environment(settings: Settings, home: Path) -> dict[str, str]:
-    import os
-
     from orchestration.schedules import DEFAULT_MICROBATCH_CRON
 
     return {
