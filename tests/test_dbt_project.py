@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingest.dbt_build import PROJECT_DIR
+from ingest.paths import DBT_PROJECT_DIR
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def manifest() -> dict:
 
     from orchestration.manifest import prepare_manifest
 
-    path = prepare_manifest(DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR))
+    path = prepare_manifest(DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR))
     return json.loads(path.read_text())
 
 
@@ -69,3 +69,15 @@ def test_every_mart_column_is_documented(manifest: dict) -> None:
         undocumented = [name for name, column in node["columns"].items() if not column.get("description")]
         assert undocumented == [], node["name"]
         assert node["columns"], f"{node['name']} documents no column"
+
+
+def test_every_replace_scope_model_names_its_replaced_key(manifest: dict) -> None:
+    # The key replace_scope deletes and replaces is `meta: replaced_key` (macros/README.md), not
+    # dbt's unique_key, which would read as a grain.
+    for node in _models(manifest).values():
+        config = node["config"]
+        if config["materialized"] == "incremental":
+            assert config.get("incremental_strategy") == "replace_scope", node["name"]
+            key = config["meta"].get("replaced_key")
+            assert key and isinstance(key, str | list), f"{node['name']} declares no replaced_key"
+        assert config.get("unique_key") is None, f"{node['name']} sets unique_key"

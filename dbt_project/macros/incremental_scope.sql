@@ -36,11 +36,12 @@
     )) }}
 {%- endmacro %}
 
-{#- The keys of the rows `upstream` recomputed since this model's last build: the
-    scope of a model that reshapes its upstream row by row. -#}
-{% macro rebuilt_scope(upstream, unique_key) -%}
+{#- The keys (`key`, the model's replaced key) of the rows `upstream` recomputed
+    since this model's last build: the scope of a model that reshapes its
+    upstream row by row. -#}
+{% macro rebuilt_scope(upstream, key) -%}
     {{ return(incremental_scope(
-        'select ' ~ scope_key(unique_key) ~ ' from ' ~ upstream ~ ' where built_at > ' ~ last_built_at()
+        'select ' ~ scope_key(key) ~ ' from ' ~ upstream ~ ' where built_at > ' ~ last_built_at()
     )) }}
 {%- endmacro %}
 
@@ -122,9 +123,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A unique key as SQL: one column, or a list of columns (compared as a row). -#}
-{% macro scope_key(unique_key) -%}
-    {{ unique_key if unique_key is string else unique_key | join(', ') }}
+{#- A replaced key as SQL: one column, or a list of columns (compared as a row). -#}
+{% macro scope_key(key) -%}
+    {{ key if key is string else key | join(', ') }}
 {%- endmacro %}
 
 {#- A filter keeping the hour rows in an hour scope (`lookback` widens it to the

@@ -3,7 +3,7 @@
     dropped, and its model builds it from scratch in this run. A table is
     outdated when
     - it lacks `built_at` (the model became incremental) or a column of its
-      unique key (the key changed): its scope cannot read it;
+      replaced key (the key changed): its scope cannot read it;
     - the code digest of its model differs from the one recorded when the table
       was last built on: the model's SQL, materialisation or key changed, or a
       project macro it calls, or an upstream model's or seed's code. Table
@@ -57,11 +57,11 @@
 {%- endmacro %}
 
 {#- The tables of these incremental models that lack `built_at` or a column of
-    the model's unique key. -#}
+    the model's replaced key. -#}
 {% macro tables_missing_key_columns(models) -%}
     {%- set required = [] -%}
     {%- for node in models -%}
-        {%- set key = node.config.unique_key -%}
+        {%- set key = replaced_key(node) or [] -%}
         {%- for column in ['built_at'] + ([key] if key is string else key) -%}
             {%- do required.append("('" ~ node.alias ~ "', '" ~ column ~ "')") -%}
         {%- endfor -%}
@@ -88,12 +88,13 @@
         {#- A placeholder first, so that mutually recursive macros end. -#}
         {%- do digests.update({unique_id: 'cycle'}) -%}
         {%- if unique_id.startswith('macro.') -%}
+            {#- `graph` holds no macros: `.macro` is dbt's parsed macro behind the callable (_macros.yml). -#}
             {%- set macro = context[project_name][unique_id.split('.')[-1]].macro -%}
             {%- set parts = [macro.macro_sql] -%}
             {%- set depends_on = macro.depends_on.macros -%}
         {%- else -%}
             {%- set node = graph.nodes[unique_id] -%}
-            {%- set parts = [node.checksum.checksum, node.config.materialized, node.config.unique_key | string] -%}
+            {%- set parts = [node.checksum.checksum, node.config.materialized, replaced_key(node) | string] -%}
             {%- set depends_on = node.depends_on.macros + node.depends_on.get('nodes', []) -%}
         {%- endif -%}
         {%- for upstream in depends_on | sort -%}

@@ -8,7 +8,7 @@
     Incrementally, a session is re-decided when its selections changed, or when
     a capability snapshot staged since the last build could be the observation
     one of its selections matches (any selection from 30 s before the snapshot on). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set selection_feed = ref('int_selection_events_emitted') -%}
 {%- set snapshot_sessions -%}
     select session_key from {{ selection_feed }}

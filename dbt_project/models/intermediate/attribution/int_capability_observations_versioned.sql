@@ -12,7 +12,10 @@
     - else, with no older observation before it, the whole surface.
     A slice carries on from the observation just before it: its projection, its
     version number and where its version started. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id', 'entry_index']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id', 'entry_index']},
+) }}
 
 {%- set hashed = ref('int_capability_projections_hashed') -%}
 {%- set scope_sql -%}

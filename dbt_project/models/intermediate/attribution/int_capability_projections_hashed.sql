@@ -4,7 +4,10 @@
 
     Row by row, so a build hashes only the snapshots staged since the last one
     (and those of the build range): hashing a month of JSON took seconds. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id']},
+) }}
 {%- set scope = incremental_scope(
     'select distinct org, event_id from ' ~ ref('stg_lake__capability_snapshots')
     ~ ' where built_at > ' ~ last_built_at() ~ ' or ' ~ in_build_range('event_ts')

@@ -9,7 +9,10 @@
 
     Incremental by observation: a build redoes the observations whose version
     was recomputed since the last one. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id', 'entry_index']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id', 'entry_index']},
+) }}
 {%- set scope = rebuilt_scope(ref('int_capability_observations_versioned'), ['org', 'event_id', 'entry_index']) -%}
 
 with

@@ -1,7 +1,7 @@
 {#- Orchestrator selections within each session (reference-behaviour.md §2.4): a
     selection is emitted at the first signal naming an orchestrator, at every
     explicit swap, and whenever the named orchestrator changes. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
 {%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 

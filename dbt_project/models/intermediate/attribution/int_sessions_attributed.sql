@@ -1,7 +1,7 @@
 {#- Each session attributed wholly to its final orchestrator: the latest decision
     (semantics.md "Sessions"), plus the swap it implies when its decisions
     resolved to two or more canonical orchestrators. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_sessions_classified'), ref('int_attribution_decisions_matched')]) -%}
 
 with

@@ -4,7 +4,10 @@
 
     Incrementally, a job is reassembled from all its events when any of them was
     staged since the last build or falls inside the build range. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'request_id']},
+) }}
 {%- set scope = request_scope(ref('stg_lake__ai_batch_requests')) -%}
 
 with

@@ -10,7 +10,10 @@
     can change its match: on the attempt's (org, capability, orchestrator), a new
     worker instant at or before its completion (a closer latest-before), or, for an
     attempt matched to no worker or to one after it, a new instant after it. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id']},
+) }}
 {%- set scope_sql -%}
     with new_worker_keys as (
         select org, capability, orchestrator_address, min(event_ts) as first_ts, max(event_ts) as last_ts,

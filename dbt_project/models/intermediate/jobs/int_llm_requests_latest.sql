@@ -4,7 +4,10 @@
 
     Incrementally, a request is decided again when one of its results is new or
     inside the build range. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'request_id']},
+) }}
 {%- set scope = request_scope(ref('stg_lake__llm_requests'), 'is_completed') -%}
 
 with

@@ -9,7 +9,7 @@
     been before. -#}
 {{ config(
     materialized='incremental', incremental_strategy='replace_scope',
-    unique_key=['org', 'capability_family', 'job_key'],
+    meta={'replaced_key': ['org', 'capability_family', 'job_key']},
 ) }}
 {%- set scope_sql -%}
     select org, 'builtin' as capability_family, request_id as job_key

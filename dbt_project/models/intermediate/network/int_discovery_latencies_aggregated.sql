@@ -14,7 +14,7 @@
     - may map through a changed local-address alias: every discovery of an org
       and local address that a new snapshot pairs with a canonical address the
       older snapshots did not. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 
 {%- set accepted_discoveries -%}
     select * from {{ ref('stg_lake__discovery_results') }}

@@ -3,7 +3,10 @@
     carries requestID; the first non-empty requestID of a sessionID (by event_ts,
     event_id) applies to all its tickets. A request id seen on a stream trace of the
     same org gives the stream id and so the session key. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id']},
+) }}
 {#- Recomputed: new payments and every payment of their payment sessions (a late
     first payment changes the session's request id), the payments linked to a
     request id that a new stream trace carries, and the build range. -#}

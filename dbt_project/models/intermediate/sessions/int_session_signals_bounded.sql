@@ -2,7 +2,7 @@
     scoped session's signals. A session's first signal only moves earlier (a late
     event), so incrementally it is the earlier of the one known and the session's
     newly appended signals. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
 
 with

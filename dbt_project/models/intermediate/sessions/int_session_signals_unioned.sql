@@ -10,7 +10,7 @@
     new) are replaced instead. -#}
 {{ config(
     materialized='incremental', incremental_strategy='replace_scope',
-    unique_key=['signal_source', 'event_date'],
+    meta={'replaced_key': ['signal_source', 'event_date']},
 ) }}
 
 {%- set signal_sources = {

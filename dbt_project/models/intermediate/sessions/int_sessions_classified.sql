@@ -1,5 +1,5 @@
 {#- Session outcomes, health signals and timings (reference-behaviour.md §2.5-2.8). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_sessions_evidenced')]) -%}
 {%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 

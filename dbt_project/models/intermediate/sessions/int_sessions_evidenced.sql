@@ -1,5 +1,5 @@
 {#- Per-session evidence, all-time over the session key (reference-behaviour.md §2.2). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_session_signals_unioned')]) -%}
 {%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 

@@ -1,7 +1,7 @@
 {#- Demand rows (reference-behaviour.md §3.5): each session counts once at its
     start hour (else its last-seen hour) with its outcome flags, and in each hour
     it had status samples with those samples. Grain: org, session_key, window_start. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
 
 with

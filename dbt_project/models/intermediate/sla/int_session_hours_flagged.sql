@@ -3,7 +3,7 @@
     (fewer than 3 samples, no FPS > 0, no running state) after a weak hour, in a
     session that started before it, is an artifact of the stream closing and is
     kept out of SLA and GPU metrics. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
 {%- set since = since_first_signal(scope, ref('int_session_signals_bounded')) -%}
 

@@ -1,7 +1,7 @@
 {#- The SLA base rows (reference-behaviour.md §3.2): every non-tail status hour
     of a session, carrying the session's outcome flags (counted for requested
     sessions only), its health signals and its latency samples. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='session_key') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'session_key'}) }}
 {%- set scope = session_scope([ref('int_sessions_attributed')]) -%}
 
 with

@@ -1,6 +1,6 @@
 {#- Live-video demand per gateway, pipeline and model per hour (§3.5): what was
     asked for, what started, and the output it got. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 {%- set scope = hour_scope(ref('int_demand_session_hours_unioned')) -%}
 
 with

@@ -1,7 +1,7 @@
 {#- Output and latency per GPU per hour (reference-behaviour.md §3.4): the SLA
     base rows of sessions pinned to one GPU (hardware-less, multi-GPU and
     unattributed sessions are left out). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 {%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
 
 with

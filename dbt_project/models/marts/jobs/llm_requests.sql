@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'request_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'request_id']},
+) }}
 {%- set scope = rebuilt_scope(ref('int_llm_requests_latest'), ['org', 'request_id']) -%}
 
 with

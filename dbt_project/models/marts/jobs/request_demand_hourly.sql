@@ -4,7 +4,7 @@
     the last build, or lies inside the build range. A recomputed AI batch job may
     have left an earlier hour (a later completion became its latest): every hour
     from its first completion on is aggregated again too. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 {%- set scope_sql -%}
     with recomputed_jobs as (
         select first_completed_window, window_start,

@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key=['org', 'event_id']) }}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope',
+    meta={'replaced_key': ['org', 'event_id']},
+) }}
 {%- set scope = rebuilt_scope(ref('int_payments_linked'), ['org', 'event_id']) -%}
 
 with

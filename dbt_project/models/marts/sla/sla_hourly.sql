@@ -1,7 +1,7 @@
 {#- SLA per orchestrator-hour (reference-behaviour.md §3.2-3.3, naap-sla-v1):
     additive primitives, rates recomputed from them, and the score against the
     benchmark edges of the prior 7 full UTC days of the same (pipeline, model). -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 {%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
 
 with

@@ -1,6 +1,6 @@
 {#- The SLA primitives of sessions no orchestrator could be credited with, by
     why not: kept out of sla_hourly but published for diagnosis. -#}
-{{ config(materialized='incremental', incremental_strategy='replace_scope', unique_key='window_start') }}
+{{ config(materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'window_start'}) }}
 {%- set scope = hour_scope(ref('int_sla_session_hours_joined')) -%}
 
 with

@@ -7,7 +7,7 @@
     (`ledger.staged_batches`, kept as the event-family models keep it), so a build
     does not read every event time of the lake. -#}
 {{ config(
-    materialized='incremental', incremental_strategy='replace_scope', unique_key='clock',
+    materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'clock'},
     post_hook="{{ record_staged_batches() }}",
 ) }}
 {%- set scope = incremental_scope("select 'lake' as clock") -%}
