@@ -70,7 +70,7 @@ serve: setup
 
 # Regenerates datasette/metadata.yml from datasette/source/*.yml and the dbt mart YAML.
 metadata: setup
-	$(BIN)/python -m ingest.explorer_metadata
+	$(BIN)/python -m ingest.explorer.metadata
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache tests/artifacts

@@ -7,12 +7,11 @@ from contextlib import closing
 import dagster as dg
 import duckdb
 
-from ingest.dbt_build import warehouse_path
-from ingest.lake_views import create_lake_views
-from ingest.mart_catalog import public_marts
-from ingest.publish import database_path
+from ingest.lake.views import create_lake_views
+from ingest.paths import database_path, warehouse_path
+from ingest.publication.mart_catalog import public_marts
 from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
-from ingest.sql_text import quote_identifier
+from ingest.support.sql_text import quote_identifier
 from orchestration.assets.lake import LAKE_KEYS
 from orchestration.assets.publication import PUBLICATION_KEYS
 from orchestration.resources import WarehouseResource

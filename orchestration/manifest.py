@@ -21,7 +21,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from ingest.dbt_build import PROJECT_DIR, BuildError, dbt_executable
+from ingest.paths import DBT_PROJECT_DIR
+from ingest.warehouse.build import BuildError, dbt_executable
 
 # What `dbt parse` reads, besides the two YAML files at the project's top.
 SOURCE_FOLDERS = ("models", "macros", "tests", "seeds", "analyses", "snapshots")
@@ -71,7 +72,7 @@ def _parse(project_dir: Path, scratch: Path) -> Path:
 
 
 def main() -> int:
-    project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     current = manifest_is_current(project)
     path = prepare_manifest(project)
     print(f"dbt manifest {'is current' if current else 'parsed'}: {path}")

@@ -11,7 +11,7 @@ DEFAULT_MICROBATCH_CRON = "* * * * *"
 CLOSE_DAY_CRON = "30 0 * * *"  # half an hour into the UTC day: yesterday's stragglers are in
 
 # A micro-batch builds and tests what its batches touched, not the whole of today, and leaves
-# the not-null and accepted-values tests to the daily close (ingest/dbt_build.py).
+# the not-null and accepted-values tests to the daily close (ingest/warehouse/build.py).
 INCREMENTAL_RUN_CONFIG = {
     "ops": {
         "warehouse_models": {"config": {"recompute_days": False, "test_all": False, "close_tests": False}}

@@ -17,7 +17,7 @@ from helpers.processes import Explorer
 from helpers.shared_builds import Prefetch, SharedBuild, build_capture, build_empty, build_smoke
 from helpers.workspace import Workspace
 
-from ingest.embedded_broker import EmbeddedBroker
+from ingest.sandbox.broker import EmbeddedBroker
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CAPTURE = SHARED / "fixtures" / "capture-streaming-events-2026-01-08.json"

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from helpers.shared_builds import SharedBuild
 
-from ingest.lake import Lake, new_batch_id
+from ingest.lake.manifest import BatchManifest
+from ingest.lake.store import Lake, new_batch_id
 
 # Every test here reads or runs a whole dbt build.
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -58,19 +59,19 @@ def test_a_failing_data_test_fails_the_build_with_one_line(workspace) -> None:
     lake = Lake(workspace.data_dir / "lake")
     now = datetime(2026, 1, 8, tzinfo=UTC)
     lake.commit(
-        {
-            "batch_id": new_batch_id(None),
-            "started_at": now,
-            "finished_at": now,
-            "duration_s": 0.0,
-            "consumed": 10,
-            "accepted": 7,
-            "quarantined": 2,
-            "bytes": 0,
-            "quarantine_reasons": [],
-            "partitions": [],
-            "files": [],
-        }
+        BatchManifest(
+            batch_id=new_batch_id(None),
+            started_at=now,
+            finished_at=now,
+            duration_s=0.0,
+            consumed=10,
+            accepted=7,
+            quarantined=2,
+            bytes=0,
+            quarantine_reasons={},
+            partitions=(),
+            files=(),
+        )
     )
     result = workspace.naap("build", check=False)
     assert result.returncode == 2

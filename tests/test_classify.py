@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
-from ingest.classify import classify
-from ingest.contract import ACCEPTED_FAMILIES, MAX_MESSAGE_BYTES
+from ingest.lake.classify import classify
+from ingest.lake.contract import ACCEPTED_FAMILIES, MAX_MESSAGE_BYTES
 
 KAFKA_MS = 1767900000000
 

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from kafka import KafkaProducer
 
-from ingest.faults import POINTS
+from ingest.support.faults import POINTS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

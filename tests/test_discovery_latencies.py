@@ -15,7 +15,8 @@ import pytest
 from helpers.warehouse_tables import table_differences
 from test_staging import CAPTURE
 
-from ingest.dbt_build import build, warehouse_path
+from ingest.paths import warehouse_path
+from ingest.warehouse.build import build
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

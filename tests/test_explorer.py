@@ -15,9 +15,10 @@ import pytest
 import yaml
 from helpers.processes import Explorer, naap_env
 
-from ingest.explorer_metadata import METADATA_PATH
-from ingest.mart_catalog import public_marts
-from ingest.publish import database_path, publish
+from ingest.explorer.metadata import METADATA_PATH
+from ingest.paths import database_path
+from ingest.publication.mart_catalog import public_marts
+from ingest.publication.publish import publish
 from ingest.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

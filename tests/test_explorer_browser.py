@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.explorer_metadata import METADATA_PATH
+from ingest.explorer.metadata import METADATA_PATH
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from ingest.explorer import PublicationCache
-from ingest.explorer_metadata import DATASETTE_DIR
+from ingest.explorer.serve import PublicationCache
+from ingest.paths import DATASETTE_DIR
 
 
 class CountingApp:

@@ -2,8 +2,8 @@
 
 import yaml
 
-from ingest.explorer_metadata import METADATA_PATH, render
-from ingest.mart_catalog import MARTS_DIR, UNITS, public_marts
+from ingest.explorer.metadata import METADATA_PATH, render
+from ingest.publication.mart_catalog import MARTS_DIR, UNITS, public_marts
 
 
 def test_the_committed_metadata_is_what_its_sources_generate() -> None:

@@ -14,7 +14,7 @@ import pytest
 from helpers.shared_builds import copy_workspace
 from helpers.warehouse_tables import table_differences
 
-from ingest.simulate import load_scenario, simulate
+from ingest.sandbox.simulate import load_scenario, simulate
 
 pytestmark = pytest.mark.kafka
 

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from ingest.embedded_broker import free_port
+from ingest.sandbox.broker import free_port
 
 pytestmark = pytest.mark.kafka
 
@@ -150,9 +150,9 @@ def test_a_recreated_topic_is_read_from_its_beginning_even_when_it_outgrew_the_o
 
 
 def test_the_lag_left_after_a_run_is_measured_per_topic_and_saved_for_publish(workspace) -> None:
-    from ingest.kafka_clients import make_consumer
-    from ingest.lake import Lake
-    from ingest.pull import ingest_once, list_partitions, measure_lag
+    from ingest.lake.store import Lake
+    from ingest.pull.clients import make_consumer
+    from ingest.pull.once import ingest_once, list_partitions, measure_lag
 
     # Several produce calls: Tansu reports a partition's end as its last record batch's start + 1.
     for n in range(4):

@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from ingest.lake import Lake, new_batch_id
-from ingest.lake_schema import RAW_EVENTS
+from ingest.lake.manifest import BatchManifest, PartitionRange
+from ingest.lake.schema import INGEST_BATCHES, RAW_EVENTS
+from ingest.lake.store import Lake, new_batch_id
 
 
-def _manifest(batch_id: str, partitions: list[tuple[str, int, int]], files: list[str]) -> dict:
-    return {
-        "batch_id": batch_id,
-        "started_at": datetime(2026, 1, 1, tzinfo=UTC),
-        "finished_at": datetime(2026, 1, 1, tzinfo=UTC),
-        "duration_s": 0.1,
-        "consumed": 0,
-        "accepted": 0,
-        "quarantined": 0,
-        "bytes": 0,
-        "quarantine_reasons": [],
-        "partitions": [
-            {
-                "topic": t,
-                "partition": p,
-                "org": t,
-                "first_offset": 0,
-                "last_offset": o - 1,
-                "next_offset": o,
-                "consumed": o,
-            }
-            for t, p, o in partitions
-        ],
-        "files": files,
-    }
+def _manifest(batch_id: str, partitions: list[tuple[str, int, int]], files: list[str]) -> BatchManifest:
+    return BatchManifest(
+        batch_id=batch_id,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        finished_at=datetime(2026, 1, 1, tzinfo=UTC),
+        duration_s=0.1,
+        consumed=0,
+        accepted=0,
+        quarantined=0,
+        bytes=0,
+        quarantine_reasons={},
+        partitions=tuple(PartitionRange(t, None, p, t, 0, o - 1, o, o) for t, p, o in partitions),
+        files=tuple(files),
+    )
+
+
+def test_the_manifest_type_has_the_columns_of_ingest_batches() -> None:
+    """BatchManifest and PartitionRange are the rows INGEST_BATCHES stores, field for column."""
+    assert [f.name for f in fields(BatchManifest)] == INGEST_BATCHES.names
+    assert [f.name for f in fields(PartitionRange)] == [
+        f.name for f in INGEST_BATCHES.field("partitions").type.value_type
+    ]
+    manifest = _manifest(new_batch_id(None), [("t", 0, 5)], ["raw_events/x.parquet"])
+    assert manifest.to_table().schema == INGEST_BATCHES
 
 
 def _stage(lake: Lake, batch_id: str, relative: str) -> None:

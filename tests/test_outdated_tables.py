@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from helpers.shared_builds import SharedBuild
 
-from ingest import dbt_build
 from ingest.settings import Settings
+from ingest.warehouse import build as dbt_build
 
 PROJECT = "naap_warehouse"
 
@@ -29,7 +29,7 @@ def first_build(empty_built: SharedBuild, tmp_path_factory: pytest.TempPathFacto
     """A copy of the dbt project and a warehouse it built from scratch, side by side."""
     root = tmp_path_factory.mktemp("outdated")
     shutil.copytree(
-        dbt_build.PROJECT_DIR, root / "dbt_project", ignore=shutil.ignore_patterns("target", "logs")
+        dbt_build.DBT_PROJECT_DIR, root / "dbt_project", ignore=shutil.ignore_patterns("target", "logs")
     )
     # The session's build from scratch on an empty lake, of this same code: the code digests
     # it recorded are of the models' contents, so they hold for the copy of the project too.
@@ -41,7 +41,7 @@ def first_build(empty_built: SharedBuild, tmp_path_factory: pytest.TempPathFacto
 def project(first_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """This test's own copy of the project and of the warehouse it built."""
     shutil.copytree(first_build, tmp_path, dirs_exist_ok=True)
-    monkeypatch.setattr(dbt_build, "PROJECT_DIR", tmp_path / "dbt_project")
+    monkeypatch.setattr(dbt_build, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
     return tmp_path / "dbt_project"
 
 

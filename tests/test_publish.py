@@ -11,11 +11,12 @@ import duckdb
 import pytest
 from helpers.processes import naap_env
 
-from ingest.mart_catalog import public_marts
-from ingest.publish import database_path, publish, snapshots_dir
-from ingest.publish_schema import PublishError
+from ingest.paths import database_path, snapshots_dir
+from ingest.publication.column_types import PublishError
+from ingest.publication.mart_catalog import public_marts
+from ingest.publication.publish import publish
+from ingest.publication.snapshots import LATEST, MANIFEST, list_snapshots, sha256_of
 from ingest.settings import Settings
-from ingest.snapshots import LATEST, MANIFEST, list_snapshots, sha256_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -268,7 +269,7 @@ def test_unchanged_day_files_are_copied_where_hard_links_fail(
     def no_links(source, target) -> None:
         raise OSError(95, "Operation not supported", str(target))
 
-    monkeypatch.setattr("ingest.snapshots.os.link", no_links)
+    monkeypatch.setattr("ingest.publication.snapshots.os.link", no_links)
     second = publish(settings)
     assert _day_files(second.snapshot) == _day_files(first.snapshot)
     assert _linked_files(second.snapshot) == set()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.replay import ReplayError, read_messages
+from ingest.sandbox.replay import ReplayError, read_messages
 
 ENVELOPE = {
     "id": "e-1",

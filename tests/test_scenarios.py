@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from helpers.workspace import Workspace
 
-from ingest.embedded_broker import EmbeddedBroker
-from ingest.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.sandbox.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

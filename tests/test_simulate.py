@@ -21,17 +21,17 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest.contract import (
+from ingest.lake.contract import (
     ACCEPTED_FAMILIES,
     MAX_MESSAGE_BYTES,
     QUARANTINE_REASONS,
     SCOPE_CLIENT_NOISE_SUBTYPES,
     STREAM_TRACE_SUBTYPES,
 )
-from ingest.simulate import SimulationError, load_scenario, simulate, write_simulation
-from ingest.simulate.scenario import Scenario
-from ingest.simulate.sessions import KINDS
-from ingest.simulate.wire import uuid4_string
+from ingest.sandbox.simulate import SimulationError, load_scenario, simulate, write_simulation
+from ingest.sandbox.simulate.scenario import Scenario
+from ingest.sandbox.simulate.sessions import KINDS
+from ingest.sandbox.simulate.wire import uuid4_string
 
 SMOKE_START = datetime(2026, 1, 8, 21, 50, tzinfo=UTC)
 SESSION_KINDS = set(KINDS)
@@ -137,7 +137,7 @@ def test_same_arguments_give_identical_files_and_another_seed_does_not(
 
 def test_output_does_not_depend_on_string_hash_randomisation(tmp_path: Path) -> None:
     script = (
-        "import sys; from ingest.simulate import simulate, write_simulation; "
+        "import sys; from ingest.sandbox.simulate import simulate, write_simulation; "
         "write_simulation(simulate('smoke', seed=3, hours=0.1), sys.argv[1])"
     )
     outputs = []

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingest.classify import classify
-from ingest.replay import read_messages
-from ingest.simulate import load_scenario, simulate, write_simulation
+from ingest.lake.classify import classify
+from ingest.sandbox.replay import read_messages
+from ingest.sandbox.simulate import load_scenario, simulate, write_simulation
 
 pytestmark = pytest.mark.kafka
 

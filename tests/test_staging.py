@@ -18,8 +18,9 @@ import duckdb
 import pytest
 from helpers.workspace import Workspace
 
-from ingest.dbt_build import build, warehouse_path
-from ingest.embedded_broker import EmbeddedBroker
+from ingest.paths import warehouse_path
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.warehouse.build import build
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 from test_staging import CAPTURE, STAGING_MODELS
 
-from ingest.dbt_build import build, warehouse_path
+from ingest.paths import warehouse_path
+from ingest.warehouse.build import build
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -1,12 +1,12 @@
-"""The explorer's response cache (PublicationCache, ingest/explorer.py) as Datasette's own ASGI
+"""The explorer's response cache (PublicationCache, ingest/explorer/serve.py) as Datasette's own ASGI
 wrapper, so `naap serve` and `datasette datasette/ naap.db` serve one app."""
 
 from pathlib import Path
 
 from datasette import hookimpl
 
-from ingest.explorer import PublicationCache
-from ingest.publish import DATABASE_NAME
+from ingest.explorer.serve import PublicationCache
+from ingest.paths import DATABASE_NAME
 
 
 @hookimpl

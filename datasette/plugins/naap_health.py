@@ -1,6 +1,6 @@
 """Freshness of the publication: `/healthz` for monitors, and "data as of ..." on every page.
 
-Both read `status.json`, which each publish writes beside the database (ingest/publication_status.py).
+Both read `status.json`, which each publish writes beside the database (ingest/publication/status.py).
 `/healthz` answers 200 whether the data is fresh (`ok`) or older than NAAP_MAX_EVENT_AGE_MINUTES
 (`stale`), so a monitor reads the status from the body; 503 only when nothing is published yet.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from ingest.publication_status import read_status
-from ingest.publish import DATABASE_NAME
+from ingest.paths import DATABASE_NAME
+from ingest.publication.status import read_status
 from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
 
 FIELDS = ("data_clock", "last_batch_finished_at", "published_at", "lag_messages")

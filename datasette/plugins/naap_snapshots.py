@@ -8,8 +8,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response, asgi_send_file
 
-from ingest.publish import DATABASE_NAME
-from ingest.snapshots import LATEST, MANIFEST, list_snapshots
+from ingest.paths import DATABASE_NAME
+from ingest.publication.snapshots import LATEST, MANIFEST, list_snapshots
 
 CONTENT_TYPES = {".parquet": "application/vnd.apache.parquet", ".json": "application/json"}
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from ingest.dbt_build import BuildResult, warehouse_path
-from ingest.micro_batch import IngestResult, Progress
-from ingest.publish import PublishResult
-from ingest.replay import ProduceResult
+from ingest.paths import warehouse_path
+from ingest.publication.publish import PublishResult
+from ingest.pull.runner import IngestResult, Progress
+from ingest.sandbox.replay import ProduceResult
 from ingest.settings import Settings
+from ingest.warehouse.build import BuildResult
 
 
 def ingest_progress(progress: Progress) -> None:
@@ -58,9 +59,8 @@ def print_build(result: BuildResult, settings: Settings) -> None:
     if empty:
         print(f"build: the lake has no {', '.join(empty)} files yet; those sources read as empty")
     if result.recomputed:
-        sessions = result.recomputed.get("int_sessions_attributed", 0)
-        hours = result.recomputed.get("sla_hourly", 0)
-        print(f"build: incremental: {sessions:,} sessions and {hours:,} SLA hours recomputed")
+        units = " and ".join(f"{n:,} {unit}" for unit, n in result.recomputed_units.items())
+        print(f"build: incremental: {units or 'only models that count no unit'} recomputed")
     elif result.statuses:
         print("build: built from scratch")
     for name, rows in result.mart_rows.items():

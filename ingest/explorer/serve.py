@@ -17,9 +17,8 @@ from typing import Any
 import uvicorn
 from datasette.app import Datasette
 
-from ingest.explorer_metadata import DATASETTE_DIR
-from ingest.publish import database_path
-from ingest.publish_schema import PublishError
+from ingest.paths import DATASETTE_DIR, database_path
+from ingest.publication.column_types import PublishError
 from ingest.settings import Settings, SettingsError
 
 
@@ -43,7 +42,7 @@ class PublicationCache:
     Datasette renders every request anew on one event loop: 40 ms of CPU for one orchestrator's
     week of sla_hourly (670 kB of JSON), so ten clients queue behind each other. The database
     changes only when a publish commits, and each publish bumps its user_version
-    (ingest/sqlite_export.py), so a response keyed on the URL and that version stays right until
+    (ingest/publication/sqlite_export.py), so a response keyed on the URL and that version stays right until
     the next publish: it was rendered after the version was read, hence from that publication
     or a newer one. Kept: GET requests for JSON under the database (not HTML pages, which carry a
     CSRF token, nor /-/ pages, which read other files), with status 200, for at most `max_age_s`

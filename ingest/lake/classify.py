@@ -13,13 +13,13 @@ from importlib import resources
 import duckdb
 import pyarrow as pa
 
-from ingest.contract import (
+from ingest.lake.contract import (
     ACCEPTED_FAMILIES,
     MAX_MESSAGE_BYTES,
     SCOPE_CLIENT_NOISE_SUBTYPES,
     STREAM_TRACE_SUBTYPES,
 )
-from ingest.sql_text import quote_literal
+from ingest.support.sql_text import quote_literal
 
 # What the consumer hands over: one row per Kafka message.
 MESSAGES_SCHEMA = pa.schema(
@@ -43,7 +43,7 @@ def _sql_list(values: tuple[str, ...]) -> str:
 
 @cache
 def classify_sql() -> str:
-    template = resources.files("ingest").joinpath("classify.sql").read_text()
+    template = resources.files("ingest.lake").joinpath("classify.sql").read_text()
     return (
         template.replace("{max_message_bytes}", str(MAX_MESSAGE_BYTES))
         .replace("{accepted_families}", _sql_list(ACCEPTED_FAMILIES))

@@ -1,6 +1,6 @@
 -- Classify consumed Kafka messages (semantics.md "Ingest"): every row leaves with
 -- reason NULL (accepted) or exactly one quarantine reason, first match wins.
--- Placeholders in braces are filled from ingest/contract.py.
+-- Placeholders in braces are filled from ingest/lake/contract.py.
 with parsed as (
     select
         *,

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.lake import QUARANTINE_DIR, RAW_EVENTS_DIR, fsync_path
-from ingest.lake_schema import QUARANTINE, RAW_EVENTS
+from ingest.lake.schema import QUARANTINE, RAW_EVENTS
+from ingest.lake.store import QUARANTINE_DIR, RAW_EVENTS_DIR, fsync_path
 
 ROW_GROUP_ROWS = 16_384
 

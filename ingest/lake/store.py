@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,9 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.errors import NaapError
-from ingest.faults import crash_point
-from ingest.file_lock import exclusive_lock
-from ingest.lake_schema import INGEST_BATCHES
+from ingest.lake.manifest import BatchManifest, PartitionRange
+from ingest.support.faults import crash_point
+from ingest.support.file_lock import exclusive_lock
 
 RAW_EVENTS_DIR = "raw_events"
 QUARANTINE_DIR = "quarantine"
@@ -97,17 +97,17 @@ class Positions:
     last_batch_id: str | None
     topic_ids: dict[str, str] = field(default_factory=dict)
 
-    def apply(self, manifest: dict) -> None:
-        for part in manifest["partitions"]:
-            key = (part["topic"], part["partition"])
-            topic_id = part.get("topic_id")
-            if topic_id and self.is_recreated(part["topic"], topic_id):
-                self.offsets = {k: o for k, o in self.offsets.items() if k[0] != part["topic"]}
-            if topic_id:
-                self.topic_ids[part["topic"]] = topic_id
-            self.offsets[key] = max(self.offsets.get(key, 0), part["next_offset"])
-        if self.last_batch_id is None or manifest["batch_id"] > self.last_batch_id:
-            self.last_batch_id = manifest["batch_id"]
+    def apply(self, batch_id: str, partitions: Iterable[PartitionRange]) -> None:
+        """Fold in the partitions a committed batch took."""
+        for part in partitions:
+            key = (part.topic, part.partition)
+            if part.topic_id and self.is_recreated(part.topic, part.topic_id):
+                self.offsets = {k: o for k, o in self.offsets.items() if k[0] != part.topic}
+            if part.topic_id:
+                self.topic_ids[part.topic] = part.topic_id
+            self.offsets[key] = max(self.offsets.get(key, 0), part.next_offset)
+        if self.last_batch_id is None or batch_id > self.last_batch_id:
+            self.last_batch_id = batch_id
 
     def is_recreated(self, topic: str, topic_id: str | None) -> bool:
         """Whether the lake's offsets of `topic` belong to an earlier incarnation than `topic_id`."""
@@ -175,10 +175,9 @@ class Lake:
         landing = {path.name for path in staging_root.iterdir()} if staging_root.is_dir() else set()
         return [batch_id for batch_id in committed if batch_id not in landing]
 
-    def commit(self, manifest: dict) -> None:
+    def commit(self, manifest: BatchManifest) -> None:
         """Write the manifest (the commit point); `land` then moves the staged files in."""
-        table = pa.Table.from_pylist([manifest], schema=INGEST_BATCHES)
-        write_parquet_atomically(table, self.manifest_path(manifest["batch_id"]))
+        write_parquet_atomically(manifest.to_table(), self.manifest_path(manifest.batch_id))
 
     def land(self, batch_id: str, files: list[str]) -> None:
         """Rename a committed batch's staged files into the lake ("landing"; "publish" is the explorer's)."""
@@ -214,8 +213,8 @@ class Lake:
         positions = self._cached_positions()
         for path in self.manifest_paths():
             if positions.last_batch_id is None or path.stem > positions.last_batch_id:
-                columns = ["batch_id", "partitions"]
-                positions.apply(pq.read_table(path, columns=columns).to_pylist()[0])
+                [row] = pq.read_table(path, columns=["batch_id", "partitions"]).to_pylist()
+                positions.apply(row["batch_id"], [PartitionRange(**part) for part in row["partitions"]])
         return positions
 
     def save_positions(self, positions: Positions) -> None:

@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.lake import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
-from ingest.lake_schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
-from ingest.sql_text import quote_identifier, quote_literal
+from ingest.lake.schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
+from ingest.lake.store import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
+from ingest.support.sql_text import quote_identifier, quote_literal
 
 SCHEMA = "lake"
 DATASETS: dict[str, tuple[str, pa.Schema, str]] = {

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import duckdb
 
 from ingest.errors import NaapError
-from ingest.mart_catalog import Column, Mart
-from ingest.sql_text import quote_identifier
+from ingest.publication.mart_catalog import Column, Mart
+from ingest.support.sql_text import quote_identifier
 
 APPROX_SUFFIX = "_approx"
 # Client IPs never leave staging (semantics.md); a mart column of that name is refused.

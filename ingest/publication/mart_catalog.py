@@ -19,9 +19,9 @@ from functools import cache
 
 import yaml
 
-from ingest.dbt_build import PROJECT_DIR
+from ingest.paths import DBT_PROJECT_DIR
 
-MARTS_DIR = PROJECT_DIR / "models" / "marts"
+MARTS_DIR = DBT_PROJECT_DIR / "models" / "marts"
 
 # Pint renders large values with SI prefixes ("2.6 kmin"), so only units whose prefixed
 # forms read well are declared; counts, ratios, wei and frames per second stay in the descriptions.
@@ -32,7 +32,7 @@ UNITS = ("ms", "s", "B")
 class Column:
     name: str
     description: str
-    exact_decimal: bool = False  # wei amounts; see ingest/sqlite_export.py
+    exact_decimal: bool = False  # wei amounts; see ingest/publication/sqlite_export.py
     unit: str | None = None
 
 
@@ -64,7 +64,7 @@ def public_marts() -> tuple[Mart, ...]:
 
 @cache
 def semantics_version() -> str:
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
     return project["vars"]["sla_semantics_version"]
 
 

@@ -13,17 +13,15 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.dbt_build import warehouse_path
-from ingest.file_lock import exclusive_lock
-from ingest.lake import Lake
-from ingest.mart_catalog import Mart, public_marts, semantics_version
-from ingest.publication_status import write_status
-from ingest.publish_schema import PublishError
+from ingest.lake.store import Lake
+from ingest.paths import database_path, publish_dir, snapshots_dir, warehouse_path
+from ingest.publication.column_types import PublishError
+from ingest.publication.mart_catalog import Mart, public_marts, semantics_version
+from ingest.publication.snapshots import list_snapshots, prune_snapshots, table_files, write_snapshot
+from ingest.publication.sqlite_export import Baseline, export_marts
+from ingest.publication.status import write_status
 from ingest.settings import Settings
-from ingest.snapshots import list_snapshots, prune_snapshots, table_files, write_snapshot
-from ingest.sqlite_export import Baseline, export_marts
-
-DATABASE_NAME = "naap"
+from ingest.support.file_lock import exclusive_lock
 
 
 @dataclass
@@ -37,20 +35,8 @@ class PublishResult:
     snapshot_bytes: int = 0
     snapshot_bytes_written: int = 0  # the rest is linked from the previous snapshot
     snapshots_kept: int = 0
-    status: dict = field(default_factory=dict)  # publish/status.json (ingest/publication_status.py)
+    status: dict = field(default_factory=dict)  # publish/status.json (ingest/publication/status.py)
     elapsed_s: float = 0.0
-
-
-def publish_dir(settings: Settings) -> Path:
-    return settings.data_dir / "publish"
-
-
-def database_path(settings: Settings) -> Path:
-    return publish_dir(settings) / f"{DATABASE_NAME}.db"
-
-
-def snapshots_dir(settings: Settings) -> Path:
-    return publish_dir(settings) / "snapshots"
 
 
 def publish(
@@ -62,7 +48,7 @@ def publish(
     """Export every public mart to SQLite (one transaction) and to a new snapshot; keep the newest `keep`.
 
     The database is updated from each table's difference with the newest snapshot when it still
-    holds that snapshot's publication (see ingest/sqlite_export.py); `full` rewrites every table.
+    holds that snapshot's publication (see ingest/publication/sqlite_export.py); `full` rewrites every table.
     """
     started = time.monotonic()
     keep = settings.snapshots_keep if keep is None else keep

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.mart_catalog import Mart
-from ingest.publish_schema import parquet_select, refusing_wide_integers
-from ingest.sql_text import quote_identifier, quote_literal
+from ingest.publication.column_types import parquet_select, refusing_wide_integers
+from ingest.publication.mart_catalog import Mart
+from ingest.support.sql_text import quote_identifier, quote_literal
 
 LATEST = "latest"
 MANIFEST = "manifest.json"

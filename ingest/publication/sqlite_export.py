@@ -15,7 +15,7 @@ its rows recomputed after the snapshot's newest stamp) and those that left the m
 deleted, and the mart's rows of those grains inserted. A table is rewritten whole when there is
 no such snapshot, when its columns or indexes changed, or when a large share of its rows changed.
 The days of the rows that changed (in the snapshot and in the mart) tell the next snapshot which of
-its day files to write (ingest/snapshots.py).
+its day files to write (ingest/publication/snapshots.py).
 """
 
 import sqlite3
@@ -28,8 +28,7 @@ import duckdb
 import pyarrow as pa
 import sqlite_utils
 
-from ingest.mart_catalog import Mart
-from ingest.publish_schema import (
+from ingest.publication.column_types import (
     PublishedColumn,
     PublishError,
     parquet_expressions,
@@ -38,8 +37,9 @@ from ingest.publish_schema import (
     sqlite_columns,
     sqlite_select,
 )
-from ingest.snapshots import day_expression
-from ingest.sql_text import quote_identifier, quote_literal
+from ingest.publication.mart_catalog import Mart
+from ingest.publication.snapshots import day_expression
+from ingest.support.sql_text import quote_identifier, quote_literal
 
 FETCH_ROWS = 10_000
 # Past this share of a table's rows (and this many rows), one bulk load and one index build beat

@@ -11,8 +11,8 @@ from bisect import bisect_left
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.classify import MESSAGES_SCHEMA
-from ingest.lake import TopicPartitionKey
+from ingest.lake.classify import MESSAGES_SCHEMA
+from ingest.lake.store import TopicPartitionKey
 
 
 class MessageChunk:

@@ -1,8 +1,8 @@
 """`naap ingest --once`: one pull of every configured topic into the lake, exactly once.
 
 Under the lake's lock: recover what a crash left, find the partitions, drain them (in this
-process, or on worker processes for a large backlog: ingest/parallel_ingest.py), then measure
-the lag left behind for /healthz. The batch protocol itself is ingest/micro_batch.py's.
+process, or on worker processes for a large backlog: ingest/pull/parallel.py), then measure
+the lag left behind for /healthz. The batch protocol itself is ingest/pull/runner.py's.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections import Counter
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from ingest.kafka_clients import make_consumer, topic_ids
-from ingest.lake import Lake, Positions, TopicPartitionKey
-from ingest.micro_batch import BatchRunner, IngestResult, ProgressCallback
-from ingest.parallel_ingest import plan_workers, run_workers
+from ingest.lake.store import Lake, Positions, TopicPartitionKey
+from ingest.pull.clients import make_consumer, topic_ids
+from ingest.pull.parallel import plan_workers, run_workers
+from ingest.pull.runner import BatchRunner, IngestResult, ProgressCallback
 from ingest.settings import Settings
 
 

@@ -15,11 +15,11 @@ import traceback
 
 from kafka import KafkaConsumer, TopicPartition
 
-from ingest.kafka_clients import make_consumer, topic_ids
-from ingest.lake import Lake, Positions, TopicPartitionKey
-from ingest.micro_batch import BatchRunner, IngestResult, ProgressCallback
+from ingest.lake.store import Lake, Positions, TopicPartitionKey
+from ingest.pull.clients import make_consumer, topic_ids
+from ingest.pull.runner import BatchRunner, IngestResult, ProgressCallback
 from ingest.settings import Settings
-from ingest.subprocesses import die_with_parent
+from ingest.support.subprocesses import die_with_parent
 
 # Below this backlog a worker's start-up (~0.5 s of imports) costs more than it saves.
 PARALLEL_MIN_LAG = 100_000

@@ -1,4 +1,4 @@
-"""The micro-batch protocol: Kafka -> classified Parquet in the lake, exactly once (ingest/pull.py runs it).
+"""The micro-batch protocol: Kafka -> classified Parquet in the lake, exactly once (ingest/pull/once.py runs it).
 
 Start positions come from the lake's manifests, never from the consumer group, so
 a crash anywhere is repaired by rerunning. Offsets are committed to the consumer
@@ -20,13 +20,14 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from ingest import classify
-from ingest.faults import crash_point
-from ingest.kafka_clients import topic_ids
-from ingest.lake import Lake, Positions, TopicPartitionKey, new_batch_id
-from ingest.message_chunk import MessageChunk
+from ingest.lake import classify
+from ingest.lake.manifest import BatchManifest, PartitionRange
+from ingest.lake.staged_files import StagedFiles
+from ingest.lake.store import Lake, Positions, TopicPartitionKey, new_batch_id
+from ingest.pull.chunks import MessageChunk
+from ingest.pull.clients import topic_ids
 from ingest.settings import Settings
-from ingest.staged_files import StagedFiles
+from ingest.support.faults import crash_point
 
 CHUNK_EVENTS = 50_000
 POLL_TIMEOUT_MS = 500
@@ -86,6 +87,22 @@ class IngestResult:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class _Taken:
+    """What a batch has taken so far: offsets per partition, messages, and counts by outcome."""
+
+    first_offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)
+    last_offsets: dict[TopicPartitionKey, int] = field(default_factory=dict)
+    consumed: int = 0
+    # "accepted", "bytes", and one count per quarantine reason, filled on the classifying thread.
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, key: TopicPartitionKey, first: int, last: int, messages: int) -> None:
+        self.first_offsets.setdefault(key, first)
+        self.last_offsets[key] = last
+        self.consumed += messages
 
 
 class BatchRunner:
@@ -198,43 +215,64 @@ class BatchRunner:
         t0 = time.monotonic()
         batch_id = new_batch_id(self.positions.last_batch_id)
         staged = StagedFiles(self.lake.staging_path(batch_id), batch_id)
-        chunk = MessageChunk()
-        first_offsets: dict[TopicPartitionKey, int] = {}
-        last_offsets: dict[TopicPartitionKey, int] = {}
         batch_start = dict(self.next_offset)
-        counts = Counter[str]()
-        consumed = 0
-        last_report = time.monotonic()
-        last_progress = time.monotonic()
+        taken = self._take(staged, run_started, consumed_before)
+        files = staged.close()
+        reasons = {r: n for r, n in sorted(taken.counts.items()) if r not in ("accepted", "bytes")}
+        manifest = BatchManifest(
+            batch_id=batch_id,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            duration_s=time.monotonic() - t0,
+            consumed=taken.consumed,
+            accepted=taken.counts["accepted"],
+            quarantined=sum(reasons.values()),
+            bytes=taken.counts["bytes"],
+            quarantine_reasons=reasons,
+            partitions=tuple(
+                self._range(key, taken) for key in self.partitions if self.next_offset[key] > batch_start[key]
+            ),
+            files=tuple(files),
+        )
+        if not manifest.reconciles():
+            raise AssertionError(f"batch {batch_id} does not reconcile: {manifest}")
+        self._commit(manifest)
+        return BatchResult(batch_id, manifest.consumed, manifest.accepted, manifest.quarantined, reasons)
+
+    def _take(self, staged: StagedFiles, run_started: float, consumed_before: int) -> _Taken:
+        """Poll until the targets or the batch size, classifying each full chunk beside the polling."""
+        taken = _Taken()
+        chunk = MessageChunk()
+        last_report = last_progress = time.monotonic()
         with ThreadPoolExecutor(max_workers=1) as pool:
             in_flight: Future | None = None
-            while self._pending() and consumed < self.settings.batch_max_events:
+            while self._pending() and taken.consumed < self.settings.batch_max_events:
                 records = self.consumer.poll(
                     timeout_ms=POLL_TIMEOUT_MS,
-                    max_records=min(20_000, self.settings.batch_max_events - consumed),
+                    max_records=min(20_000, self.settings.batch_max_events - taken.consumed),
                 )
                 crash_point("after_poll")
                 self._refresh_targets()
                 for tp, messages in records.items():
                     key = (tp.topic, tp.partition)
-                    taken = chunk.take(
+                    took = chunk.take(
                         key, self.settings.org_for(key[0]), messages, self.next_offset[key], self.targets[key]
                     )
-                    if taken:
-                        first_offsets.setdefault(key, taken[0])
-                        last_offsets[key] = taken[1]
-                        self.next_offset[key] = taken[1] + 1
-                        consumed += taken[2]
+                    if took:
+                        taken.add(key, *took)
+                        self.next_offset[key] = took[1] + 1
                         last_progress = time.monotonic()
                 self._close_finished_partitions()
                 if len(chunk) >= CHUNK_EVENTS:
-                    in_flight = _submit(pool, in_flight, chunk, staged, counts, self.duckdb)
+                    in_flight = _submit(pool, in_flight, chunk, staged, taken.counts, self.duckdb)
                     chunk = MessageChunk()
                 now = time.monotonic()
                 if self.on_progress and now - last_report >= 2.0:
                     last_report = now
                     self.on_progress(
-                        Progress(consumed_before + consumed, now - run_started, self._lag(), self.worker)
+                        Progress(
+                            consumed_before + taken.consumed, now - run_started, self._lag(), self.worker
+                        )
                     )
                 if now - last_progress > STALL_TIMEOUT_S:
                     self.result.warnings.append(
@@ -242,55 +280,33 @@ class BatchRunner:
                         "closing the batch early"
                     )
                     self._give_up_pending()
-            in_flight = _submit(pool, in_flight, chunk, staged, counts, self.duckdb)
-            in_flight.result()
-        files = staged.close()
-        duration = time.monotonic() - t0
-        reasons = {r: n for r, n in sorted(counts.items()) if r not in ("accepted", "bytes")}
-        manifest = {
-            "batch_id": batch_id,
-            "started_at": started_at,
-            "finished_at": datetime.now(UTC),
-            "duration_s": duration,
-            "consumed": consumed,
-            "accepted": counts["accepted"],
-            "quarantined": sum(reasons.values()),
-            "bytes": counts["bytes"],
-            "quarantine_reasons": [{"reason": r, "count": n} for r, n in reasons.items()],
-            "partitions": [
-                {
-                    "topic": key[0],
-                    "topic_id": self.topic_ids.get(key[0]),
-                    "partition": key[1],
-                    "org": self.settings.org_for(key[0]),
-                    "first_offset": first_offsets.get(key),
-                    "last_offset": last_offsets.get(key),
-                    "next_offset": self.next_offset[key],
-                    "consumed": (last_offsets[key] - first_offsets[key] + 1) if key in first_offsets else 0,
-                }
-                for key in self.partitions
-                if self.next_offset[key] > batch_start[key]
-            ],
-            "files": files,
-        }
-        if manifest["accepted"] + manifest["quarantined"] != consumed:
-            raise AssertionError(f"batch {batch_id} does not reconcile: {manifest}")
+            _submit(pool, in_flight, chunk, staged, taken.counts, self.duckdb).result()
+        return taken
+
+    def _range(self, key: TopicPartitionKey, taken: _Taken) -> PartitionRange:
+        first, last = taken.first_offsets.get(key), taken.last_offsets.get(key)
+        return PartitionRange(
+            topic=key[0],
+            topic_id=self.topic_ids.get(key[0]),
+            partition=key[1],
+            org=self.settings.org_for(key[0]),
+            first_offset=first,
+            last_offset=last,
+            next_offset=self.next_offset[key],
+            consumed=0 if first is None or last is None else last - first + 1,
+        )
+
+    def _commit(self, manifest: BatchManifest) -> None:
+        """The commit protocol (lake/store.py): manifest, landing, positions, then the group's offsets."""
         crash_point("before_manifest")
         self.lake.commit(manifest)
         crash_point("after_manifest")
-        self.lake.land(batch_id, files)
-        self.positions.apply(manifest)
+        self.lake.land(manifest.batch_id, list(manifest.files))
+        self.positions.apply(manifest.batch_id, manifest.partitions)
         if not self.worker:
             self.lake.save_positions(self.positions)
         crash_point("before_kafka_commit")
         self._commit_to_group(manifest)
-        return BatchResult(
-            batch_id=batch_id,
-            consumed=consumed,
-            accepted=manifest["accepted"],
-            quarantined=manifest["quarantined"],
-            quarantine_reasons=reasons,
-        )
 
     def _close_finished_partitions(self) -> None:
         for key in self.watermark_known.intersection(self._pending()):
@@ -306,10 +322,10 @@ class BatchRunner:
         for key in self._pending():
             self.targets[key] = self.next_offset[key]
 
-    def _commit_to_group(self, manifest: dict) -> None:
+    def _commit_to_group(self, manifest: BatchManifest) -> None:
         offsets = {
-            self.partitions[(p["topic"], p["partition"])]: OffsetAndMetadata(p["next_offset"], "", -1)
-            for p in manifest["partitions"]
+            self.partitions[(p.topic, p.partition)]: OffsetAndMetadata(p.next_offset, "", -1)
+            for p in manifest.partitions
         }
         if not offsets:
             return

@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from ingest.errors import NaapError
-from ingest.subprocesses import die_with_parent
+from ingest.support.subprocesses import die_with_parent
 
 DEFAULT_PARTITIONS = 3
 

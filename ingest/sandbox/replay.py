@@ -21,7 +21,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from ingest.errors import NaapError
-from ingest.kafka_clients import make_producer
+from ingest.pull.clients import make_producer
 from ingest.settings import KafkaSettings
 
 

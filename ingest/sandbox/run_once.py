@@ -10,14 +10,15 @@ from pathlib import Path
 
 import orjson
 
-from ingest import console
-from ingest.dbt_build import build, warehouse_path
-from ingest.embedded_broker import EmbeddedBroker
-from ingest.live.service import DEMO_MARKER
-from ingest.publish import PublishResult, publish
-from ingest.pull import ingest_once
-from ingest.replay import produce_records
+from ingest.cli import console
+from ingest.paths import warehouse_path
+from ingest.publication.publish import PublishResult, publish
+from ingest.pull.once import ingest_once
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.sandbox.live.service import DEMO_MARKER
+from ingest.sandbox.replay import produce_records
 from ingest.settings import Settings, SettingsError
+from ingest.warehouse.build import build
 
 
 def run_main_job(settings: Settings, args: argparse.Namespace) -> int:
@@ -64,7 +65,7 @@ def _serve_unless_told_not_to(settings: Settings, args: argparse.Namespace) -> i
     if args.no_serve:
         print(f"run: explorer not started (--no-serve); `naap serve --port {args.port}` starts it")
         return 0
-    from ingest.explorer import serve
+    from ingest.explorer.serve import serve
 
     serve(settings, args.host, args.port)
     return 0
@@ -85,7 +86,7 @@ def _reset_demo_lake(settings: Settings) -> None:
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> list[dict]:
-    from ingest.simulate import load_scenario, simulate
+    from ingest.sandbox.simulate import load_scenario, simulate
 
     t0 = time.monotonic()
     print(

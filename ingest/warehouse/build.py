@@ -21,11 +21,11 @@ from pathlib import Path
 import duckdb
 
 from ingest.errors import NaapError
-from ingest.lake_views import create_lake_views
+from ingest.lake.views import create_lake_views
+from ingest.paths import DBT_PROJECT_DIR, dbt_dir, warehouse_path
 from ingest.settings import Settings
-from ingest.sql_text import quote_identifier
+from ingest.support.sql_text import quote_identifier
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Tests a micro-batch leaves to the daily close (and to every other build): 190 of 274 test
 # nodes, each costing dbt about 55 ms however few rows it reads. A micro-batch still checks every
 # grain (unique keys), every cross-model reconciliation and every range expression.
@@ -44,11 +44,9 @@ class BuildResult:
     lake_files: dict[str, int] = field(default_factory=dict)
     # Keys each incremental model recomputed (its scope); empty when built from scratch.
     recomputed: dict[str, int] = field(default_factory=dict)
+    # The same counts in the words the models' YAML gives them (`meta: recomputed_unit`).
+    recomputed_units: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
-
-
-def warehouse_path(settings: Settings) -> Path:
-    return settings.data_dir / "warehouse.duckdb"
 
 
 def build(
@@ -106,6 +104,11 @@ def build(
             result.recomputed[name] = con.execute(
                 f"select count(*) from scope.{quote_identifier(name)}"
             ).fetchone()[0]
+    if result.recomputed:
+        for node in sorted(nodes.values(), key=lambda node: node["name"]):
+            unit = node["config"].get("meta", {}).get("recomputed_unit")
+            if unit and node["resource_type"] == "model":
+                result.recomputed_units[unit] = result.recomputed.get(node["name"], 0)
     result.elapsed_s = time.monotonic() - started
     if result.failures:
         raise BuildError(f"{len(result.failures)} dbt node(s) failed: " + "; ".join(result.failures))
@@ -133,13 +136,13 @@ def dbt_invocation(
 
     `close_tests=False` (a micro-batch) leaves out the tests of CLOSE_ONLY_TESTS.
     """
-    target = settings.data_dir / "dbt" / "target"
+    target = dbt_dir(settings) / "target"
     args = [
         "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target),
-        "--log-path", str(settings.data_dir / "dbt" / "logs"),
+        "--log-path", str(dbt_dir(settings) / "logs"),
     ]  # fmt: skip
     if full_refresh:
         args.append("--full-refresh")

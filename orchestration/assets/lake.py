@@ -7,7 +7,7 @@ from Kafka through staging to the marts.
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
 import dagster as dg
 
-from ingest.pull import ingest_once
+from ingest.pull.once import ingest_once
 from orchestration.resources import WarehouseResource
 
 LAKE_KEYS = {

@@ -4,8 +4,8 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from ingest.mart_catalog import public_marts
-from ingest.publish import publish
+from ingest.publication.mart_catalog import public_marts
+from ingest.publication.publish import publish
 from orchestration.assets.warehouse import warehouse_models
 from orchestration.resources import WarehouseResource
 

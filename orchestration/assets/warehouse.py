@@ -18,13 +18,14 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from ingest.dbt_build import PROJECT_DIR, DbtInvocation, dbt_executable, dbt_invocation, warehouse_path
-from ingest.lake_views import create_lake_views
+from ingest.lake.views import create_lake_views
+from ingest.paths import DBT_PROJECT_DIR, warehouse_path
+from ingest.warehouse.build import DbtInvocation, dbt_executable, dbt_invocation
 from orchestration.manifest import prepare_manifest
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WarehouseResource
 
-dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Every entry point (dagster dev, dagster-webserver, dagster-daemon, definitions validate,
 # a run worker) loads this module; each finds a manifest parsed from the models as they are.
 prepare_manifest(dbt_project)

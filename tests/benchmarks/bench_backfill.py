@@ -39,7 +39,7 @@ from bench_build import naap, print_slowest_nodes
 from history import MICRO_BATCH_HOURS, START, TOPICS, History, pipeline_env
 from process_memory import tree_rss_bytes
 
-from ingest.embedded_broker import EmbeddedBroker
+from ingest.sandbox.broker import EmbeddedBroker
 
 BATCH_KINDS = {"1x": 1.0, "10x": 10.0}  # rate multipliers of a 5-minute batch
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from bench_ingest import TOPIC, produce, simulated_values
 from process_memory import Run, run_sampled
 
-from ingest.embedded_broker import EmbeddedBroker
+from ingest.sandbox.broker import EmbeddedBroker
 
 MICRO_BATCH_SHARE = 5 / (24 * 60)  # five minutes of a simulated day
 

@@ -43,15 +43,16 @@ from helpers.processes import Explorer  # noqa: E402
 from history import history  # noqa: E402
 from test_explorer_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-from ingest.explorer_metadata import METADATA_PATH  # noqa: E402
-from ingest.publish import database_path, publish  # noqa: E402
+from ingest.explorer.metadata import METADATA_PATH  # noqa: E402
+from ingest.paths import database_path  # noqa: E402
+from ingest.publication.publish import publish  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 
 DASHBOARD = "network-overview"
 FLOOR = "floor: /-/versions.json"
 CONCURRENCIES = (1, 10)
 # Every request rendered by Datasette, then the same requests as clients repeat them, which the
-# explorer's cache answers until the next publish (ingest/explorer.py).
+# explorer's cache answers until the next publish (ingest/explorer/serve.py).
 MODES = {"afresh (Cache-Control: no-cache)": {"cache-control": "no-cache"}, "repeated (explorer cache)": {}}
 
 

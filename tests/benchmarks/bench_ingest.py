@@ -24,10 +24,10 @@ import orjson
 from confluent_kafka import Consumer, Producer, TopicPartition
 from kafka import TopicPartition as KafkaTopicPartition
 
-from ingest.embedded_broker import EmbeddedBroker
-from ingest.kafka_clients import make_consumer
+from ingest.pull.clients import make_consumer
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.sandbox.simulate import load_scenario, simulate
 from ingest.settings import KafkaSettings
-from ingest.simulate import load_scenario, simulate
 
 TOPIC = "bench_events"
 EVENTS_PER_SIMULATED_DAY = 1_111_018  # network-day at scale 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from history import MICRO_BATCH_HOURS, history
 
-from ingest.publish import PublishResult, publish
+from ingest.publication.publish import PublishResult, publish
 from ingest.settings import Settings
 
 

@@ -24,8 +24,8 @@ from bench_build import naap
 from bench_ingest import produce, wire_message
 from process_memory import Run
 
-from ingest.embedded_broker import EmbeddedBroker
-from ingest.simulate import load_scenario, simulate
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.sandbox.simulate import load_scenario, simulate
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TOPICS = ("network_events", "streaming_events")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.embedded_broker import EmbeddedBroker
+from ingest.sandbox.broker import EmbeddedBroker
 from ingest.settings import Settings
 
 
@@ -49,7 +49,7 @@ class Workspace:
 
     def replay_simulation(self, tmp_path: Path, start: datetime, hours: float, seed: int) -> dict:
         """Simulate the smoke scenario onto this test's topics, produce it, return the truth."""
-        from ingest.simulate import load_scenario, simulate, write_simulation
+        from ingest.sandbox.simulate import load_scenario, simulate, write_simulation
 
         result = simulate(load_scenario("smoke"), start=start, hours=hours, seed=seed)
         topics = {"network_events": self.topics[0], "streaming_events": self.topics[1]}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.publication_status import read_status
+from ingest.publication.status import read_status
 from orchestration.schedules import UNFINISHED
 
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]

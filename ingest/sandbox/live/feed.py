@@ -6,7 +6,7 @@ time, later for a late or repeated delivery). Each window has its own seed, draw
 seed and the window's start, so no two windows (nor two runs of `naap run`) repeat an event id.
 A session still running at a window's end is cut there, as at the end of any simulated window.
 
-Run as `python -m ingest.live.feed --scenario NAME --seed S --scale X --from-ms MS`, with
+Run as `python -m ingest.sandbox.live.feed --scenario NAME --seed S --scale X --from-ms MS`, with
 KAFKA_BOOTSTRAP_SERVERS set; SIGTERM stops it after the records already due.
 """
 
@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from random import Random
 
-from ingest.replay import Message, produce, to_message
+from ingest.sandbox.replay import Message, produce, to_message
+from ingest.sandbox.simulate import load_scenario, simulate
+from ingest.sandbox.simulate.scenario import Scenario
 from ingest.settings import Settings
-from ingest.simulate import load_scenario, simulate
-from ingest.simulate.scenario import Scenario
 
 WINDOW_MS = 3_600_000
 # A window is simulated this long before the clock enters it (an hour takes a second or two).
@@ -73,7 +73,9 @@ class LiveFeed:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.live.feed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest.sandbox.live.feed", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--scenario", required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--scale", type=float, required=True)

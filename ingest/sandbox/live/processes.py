@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.subprocesses import die_with_parent
+from ingest.support.subprocesses import die_with_parent
 
 
 def describe_exit(code: int) -> str:

@@ -27,18 +27,26 @@ from pathlib import Path
 
 import httpx
 
-from ingest.dbt_build import build, warehouse_path
-from ingest.embedded_broker import EmbeddedBroker
-from ingest.live.processes import Child, Children, describe_exit
-from ingest.publish import database_path, publish, publish_dir
-from ingest.pull import ingest_once
-from ingest.replay import produce_records
+from ingest.paths import (
+    DAGSTER_INSTANCE_SETTINGS,
+    dagster_home,
+    database_path,
+    dbt_dir,
+    logs_dir,
+    publish_dir,
+    warehouse_path,
+)
+from ingest.publication.publish import publish
+from ingest.pull.once import ingest_once
+from ingest.sandbox.broker import EmbeddedBroker
+from ingest.sandbox.live.processes import Child, Children, describe_exit
+from ingest.sandbox.replay import produce_records
 from ingest.settings import Settings, SettingsError
+from ingest.warehouse.build import build
 
 # Marks a lake that `naap run` filled from its own simulated feed, so `--fresh` may delete it;
 # a lake without it may hold real data and is never deleted.
 DEMO_MARKER = ".embedded-run"
-INSTANCE_SETTINGS = Path(__file__).resolve().parents[2] / "orchestration" / "dagster.yaml"
 CODE_LOCATION = ["-m", "orchestration.definitions"]
 STARTUP_TIMEOUT_S = 180.0
 POLL_S = 0.5
@@ -52,7 +60,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
     for port in (args.port, args.dagster_port):
         require_free_port(args.host, port)
     started = time.monotonic()
-    children = Children(settings.data_dir / "logs")
+    children = Children(logs_dir(settings))
     broker: EmbeddedBroker | None = None
     home = prepare_dagster_home(settings)
     _on_stop_signals(_raise_stopped)
@@ -83,7 +91,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
         else:
             initial_load(settings)
         if live_from is not None:
-            feed = [sys.executable, "-m", "ingest.live.feed", "--scenario", args.scenario,
+            feed = [sys.executable, "-m", "ingest.sandbox.live.feed", "--scenario", args.scenario,
                     "--seed", str(args.seed), "--scale", str(args.scale * args.live_rate),
                     "--from-ms", str(live_from)]  # fmt: skip
             children.start("the live feed", "feed", feed, env)
@@ -116,7 +124,7 @@ def watch(children: Children, home: Path, ui: str, settings: Settings) -> int:
     """Print each finished run until a stop signal (raises ServiceStopped) or a dead child (exit 1)."""
     from dagster import DagsterInstance
 
-    from ingest.live.batches import RunWatcher
+    from ingest.sandbox.live.batches import RunWatcher
 
     with DagsterInstance.from_config(str(home)) as instance:
         watcher = RunWatcher(instance, publish_dir(settings))
@@ -182,7 +190,7 @@ def initial_load(settings: Settings) -> None:
         f"{ingested.consumed:,} consumed = {ingested.accepted:,} accepted + {ingested.quarantined:,} "
         f"quarantined in {ingested.elapsed_s:.1f} s"
     )
-    log = settings.data_dir / "logs" / "build.log"
+    log = logs_dir(settings) / "build.log"
     _stage("build")
     built = build(settings, log=log)
     models = sum(n for (kind, status), n in built.statuses.items() if kind == "model" and status == "success")
@@ -198,7 +206,7 @@ def initial_load(settings: Settings) -> None:
 
 def load_history(settings: Settings, args: argparse.Namespace) -> int:
     """Simulate `--hours` ending now and produce it all; the end (epoch ms), where the live feed starts."""
-    from ingest.simulate import load_scenario, simulate
+    from ingest.sandbox.simulate import load_scenario, simulate
 
     end = datetime.now(UTC).replace(microsecond=0)
     start = end - timedelta(hours=args.hours)
@@ -231,7 +239,7 @@ def prepare_demo_lake(settings: Settings, fresh: bool) -> bool:
         return False
     if has_lake:
         print(f"run: --fresh: deleting the previous embedded run's data in {settings.data_dir}")
-        for path in (lake, publish_dir(settings), settings.data_dir / "dbt", settings.data_dir / "dagster"):
+        for path in (lake, publish_dir(settings), dbt_dir(settings), dagster_home(settings)):
             shutil.rmtree(path, ignore_errors=True)
         for path in settings.data_dir.glob(f"{warehouse_path(settings).name}*"):
             path.unlink()
@@ -242,10 +250,10 @@ def prepare_demo_lake(settings: Settings, fresh: bool) -> bool:
 
 def prepare_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME under the data dir, with the project's instance settings when it has none."""
-    home = settings.data_dir / "dagster"
+    home = dagster_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+        shutil.copy(DAGSTER_INSTANCE_SETTINGS, home / "dagster.yaml")
     return home
 
 
@@ -273,7 +281,7 @@ def require_free_port(host: str, port: int) -> None:
 def _fail_unfinished_runs(home: Path) -> int:
     from dagster import DagsterInstance
 
-    from ingest.live.batches import fail_unfinished_runs
+    from ingest.sandbox.live.batches import fail_unfinished_runs
 
     if not (home / "dagster.yaml").exists():
         return 0

@@ -8,8 +8,8 @@ from itertools import accumulate
 from random import Random
 from typing import Generic, TypeVar
 
-from ingest.simulate.clock import HOUR_MS
-from ingest.simulate.scenario import Demand
+from ingest.sandbox.simulate.clock import HOUR_MS
+from ingest.sandbox.simulate.scenario import Demand
 
 T = TypeVar("T")
 _DAY_MS = 24 * HOUR_MS

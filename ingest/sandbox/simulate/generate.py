@@ -9,16 +9,22 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from ingest.simulate.clock import iso, to_ms
-from ingest.simulate.errors import SimulationError
-from ingest.simulate.jobs import JobWriter, RequestLedger
-from ingest.simulate.malformed import emit_malformed
-from ingest.simulate.payments import PaymentLedger
-from ingest.simulate.scenario import Scenario, load_scenario
-from ingest.simulate.sessions import LiveContext, LivePlanner, LiveSessionWriter
-from ingest.simulate.supply import emit_capability_snapshots, emit_worker_lifecycle
-from ingest.simulate.truth import AttributionIndex, SessionTruth, demand_hours, sla_hours, summarize_session
-from ingest.simulate.wire import Emitter
+from ingest.sandbox.simulate.clock import iso, to_ms
+from ingest.sandbox.simulate.errors import SimulationError
+from ingest.sandbox.simulate.jobs import JobWriter, RequestLedger
+from ingest.sandbox.simulate.malformed import emit_malformed
+from ingest.sandbox.simulate.payments import PaymentLedger
+from ingest.sandbox.simulate.scenario import Scenario, load_scenario
+from ingest.sandbox.simulate.sessions import LiveContext, LivePlanner, LiveSessionWriter
+from ingest.sandbox.simulate.supply import emit_capability_snapshots, emit_worker_lifecycle
+from ingest.sandbox.simulate.truth import (
+    AttributionIndex,
+    SessionTruth,
+    demand_hours,
+    sla_hours,
+    summarize_session,
+)
+from ingest.sandbox.simulate.wire import Emitter
 
 MAX_HOURS = 24 * 31
 

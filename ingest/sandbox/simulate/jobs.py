@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from random import Random
 from typing import Any
 
-from ingest.simulate.arrivals import Weighted, arrival_times
-from ingest.simulate.clock import iso_hour
-from ingest.simulate.scenario import Gateway, Orchestrator, Scenario
-from ingest.simulate.supply import BATCH_PRICE, BYOC_PRICE, LLM_PRICE, worker_url
-from ingest.simulate.wire import Emitter, hex_id
+from ingest.sandbox.simulate.arrivals import Weighted, arrival_times
+from ingest.sandbox.simulate.clock import iso_hour
+from ingest.sandbox.simulate.scenario import Gateway, Orchestrator, Scenario
+from ingest.sandbox.simulate.supply import BATCH_PRICE, BYOC_PRICE, LLM_PRICE, worker_url
+from ingest.sandbox.simulate.wire import Emitter, hex_id
 
 OUTCOMES = ("success", "failure", "no_orchestrator")
 _NO_ORCH_ERROR = "no orchestrators available"

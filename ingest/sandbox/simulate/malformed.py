@@ -1,6 +1,6 @@
 """Messages the ingest must quarantine, each built so that exactly one reason applies.
 
-Reasons are checked in the order of ingest.contract.QUARANTINE_REASONS (first match wins); every
+Reasons are checked in the order of ingest.lake.contract.QUARANTINE_REASONS (first match wins); every
 builder below is valid with respect to all the reasons that come before its own.
 """
 
@@ -10,9 +10,9 @@ from collections.abc import Callable
 from random import Random
 from typing import Any
 
-from ingest.contract import MAX_MESSAGE_BYTES
-from ingest.simulate.scenario import Scenario
-from ingest.simulate.wire import Emitter
+from ingest.lake.contract import MAX_MESSAGE_BYTES
+from ingest.sandbox.simulate.scenario import Scenario
+from ingest.sandbox.simulate.wire import Emitter
 
 Builder = Callable[[Emitter, int], tuple[Any, str | None]]  # -> (value, key)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from ingest.simulate.generate import SimulationResult
+from ingest.sandbox.simulate.generate import SimulationResult
 
 _BUFFER_BYTES = 1 << 20
 

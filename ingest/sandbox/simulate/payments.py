@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from random import Random
 
-from ingest.simulate.clock import iso_z
-from ingest.simulate.scenario import Gateway, Orchestrator
-from ingest.simulate.wire import Emitter, hex_id
+from ingest.sandbox.simulate.clock import iso_z
+from ingest.sandbox.simulate.scenario import Gateway, Orchestrator
+from ingest.sandbox.simulate.wire import Emitter, hex_id
 
 # Face value and win probability co-vary so the expected value per ticket stays ~2.4e12 wei (capture).
 _TICKET_PARAMS = (("2402400000000000", "0.0009990010"), ("2400000000000000", "0.0010000000"))

@@ -1,6 +1,6 @@
 """Load a scenario YAML file into frozen dataclasses, rejecting anything the simulator would misread.
 
-Every key is documented in ingest/scenarios/README.md. Errors name the file and the key path
+Every key is documented in ingest/sandbox/scenarios/README.md. Errors name the file and the key path
 (e.g. ``smoke.yaml: orchestrators[2].gpus[0].memory_bytes: expected an integer``).
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from ingest.sandbox.simulate.errors import SimulationError
 from ingest.settings import DEFAULT_TOPIC_ORGS
-from ingest.simulate.errors import SimulationError
 
 LIVE_PIPELINE = "live-video-to-video"
 # Builtin request pipelines and their capability ids (reference-behaviour.md §1.6, catalog seed).
@@ -283,7 +283,7 @@ class _Section:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a scenario by name (a file under ingest/scenarios/) or by path to a YAML file."""
+    """Load a scenario by name (a file under ingest/sandbox/scenarios/) or by path to a YAML file."""
     text, file, name = _read(name_or_path)
     try:
         raw = yaml.safe_load(text)
@@ -303,7 +303,7 @@ def _read(name_or_path: str | Path) -> tuple[str, str, str]:
         return path.read_text(encoding="utf-8"), path.name, path.stem
     if not _SCENARIO_NAME.match(text_name):
         raise SimulationError(f"scenario name {text_name!r} is neither a known name nor a .yaml path")
-    folder = importlib.resources.files("ingest") / "scenarios"
+    folder = importlib.resources.files("ingest.sandbox") / "scenarios"
     resource = folder / f"{text_name}.yaml"
     if not resource.is_file():
         known = sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))

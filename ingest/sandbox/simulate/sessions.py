@@ -2,7 +2,7 @@
 
 Shapes and cadences follow the 2026-01-08 capture (reference-behaviour.md §1.6, §1.7): trace edges with
 `orchestrator_info` empty on request/no-orch/close, status samples every ~10 s, ingest metrics every ~5 s,
-payments at start and then as refills. The outcome kinds are described in ingest/scenarios/README.md.
+payments at start and then as refills. The outcome kinds are described in ingest/sandbox/scenarios/README.md.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from ingest.simulate.arrivals import Weighted, arrival_times
-from ingest.simulate.clock import HOUR_MS, hour_of
-from ingest.simulate.payments import LivePayer, PaymentLedger, emit_live_payments
-from ingest.simulate.scenario import Gateway, Normal, Orchestrator, Scenario
-from ingest.simulate.supply import discovery_data
-from ingest.simulate.wire import Emitter, base36, hex_id
+from ingest.sandbox.simulate.arrivals import Weighted, arrival_times
+from ingest.sandbox.simulate.clock import HOUR_MS, hour_of
+from ingest.sandbox.simulate.payments import LivePayer, PaymentLedger, emit_live_payments
+from ingest.sandbox.simulate.scenario import Gateway, Normal, Orchestrator, Scenario
+from ingest.sandbox.simulate.supply import discovery_data
+from ingest.sandbox.simulate.wire import Emitter, base36, hex_id
 
 KINDS = (
     "success",

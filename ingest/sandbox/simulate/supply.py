@@ -10,8 +10,15 @@ from random import Random
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest.simulate.scenario import BATCH_CAPABILITY_IDS, LIVE_PIPELINE, Gateway, Gpu, Orchestrator, Scenario
-from ingest.simulate.wire import Emitter
+from ingest.sandbox.simulate.scenario import (
+    BATCH_CAPABILITY_IDS,
+    LIVE_PIPELINE,
+    Gateway,
+    Gpu,
+    Orchestrator,
+    Scenario,
+)
+from ingest.sandbox.simulate.wire import Emitter
 
 LIVE_CAPABILITY = 35
 LLM_CAPABILITY = 33

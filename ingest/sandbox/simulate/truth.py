@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.simulate.clock import HOUR_MS, hour_of, iso, iso_hour
-from ingest.simulate.scenario import LIVE_PIPELINE, Orchestrator, Scenario
+from ingest.sandbox.simulate.clock import HOUR_MS, hour_of, iso, iso_hour
+from ingest.sandbox.simulate.scenario import LIVE_PIPELINE, Orchestrator, Scenario
 
 EXCUSABLE_SUBSTRINGS = (
     "no orchestrators available",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from random import Random
 from typing import Any
 
-from ingest.simulate.scenario import Delivery
+from ingest.sandbox.simulate.scenario import Delivery
 
 _V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _V4_SET = (0x4000 << 64) | (0x8000 << 48)

@@ -1,0 +1,1 @@
+"""The `naap` command: `main` parses, `commands` runs a verb, `console` prints."""

@@ -1,0 +1,1 @@
+"""The Datasette explorer over the published database: `naap serve` and its generated metadata.yml."""

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: the one dbt invocation that `naap build` and the Dagster assets share."""
