@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/naap run
 
+# Two workers (the machine's two cores), each running whole modules, the longest first (tests/conftest.py).
 test: setup chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The tests marked slow (dbt builds, Dagster runs, `naap run`, the browser) left out: under 3 minutes.
 test-fast: setup

@@ -7,6 +7,7 @@ The classes and helpers they hand out live in tests/helpers/."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -69,6 +70,11 @@ def _session_workspace(
 
 
 SHARED_BUILD_FIXTURES = ("capture_built", "smoke_built", "empty_built")
+# `make test` runs two workers, each module whole on one (`--dist loadfile`, so a module's
+# fixtures are made once); the longest modules go first so that the workers end together. The
+# live service's is mostly waiting for its Dagster ticks, beside which the other worker builds.
+FIRST = ("test_live_service.py", "test_orchestration.py", "test_incremental_build.py", "test_main_job.py")
+IN_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 def _shared_builds_read(item: pytest.Item) -> set[str]:
@@ -76,7 +82,12 @@ def _shared_builds_read(item: pytest.Item) -> set[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The modules that read a shared build run last, so that its build overlaps the tests before them."""
+    """Single process: the readers of a shared build run last, so its build overlaps the tests
+    before them (see shared_build_prefetch). On a worker: the longest modules first."""
+    if IN_WORKER:
+        first = {name: n for n, name in enumerate(FIRST)}
+        items.sort(key=lambda item: first.get(item.path.name, len(first)))
+        return
     late = {item.path for item in items if _shared_builds_read(item)}
     items.sort(key=lambda item: item.path in late)  # stable: each module keeps its order
 
@@ -86,7 +97,8 @@ def shared_build_prefetch(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prefetch]:
     """At the first test, start in the background the shared builds that this session's tests read."""
-    read = set().union(*(_shared_builds_read(item) for item in request.session.items))
+    # A worker of a parallel run is one of two already: it builds what it needs when needed.
+    read = set() if IN_WORKER else set().union(*(_shared_builds_read(item) for item in request.session.items))
     prefetch = Prefetch()
     if read:
         broker = request.getfixturevalue("broker")
