@@ -20,7 +20,7 @@ import pytest
 from helpers.workspace import Workspace
 
 from ingest.sandbox.broker import EmbeddedBroker
-from ingest.sandbox.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
+from ingest.sandbox.simulate.truth_hours import DEMAND_FIELDS, SLA_FIELDS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.sandbox.simulate.truth import DEMAND_FIELDS, SLA_FIELDS
+from ingest.sandbox.simulate.truth_hours import DEMAND_FIELDS, SLA_FIELDS
 
 # Every test here reads a dbt build.
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

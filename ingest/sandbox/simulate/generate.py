@@ -14,16 +14,13 @@ from ingest.sandbox.simulate.errors import SimulationError
 from ingest.sandbox.simulate.jobs import JobWriter, RequestLedger
 from ingest.sandbox.simulate.malformed import emit_malformed
 from ingest.sandbox.simulate.payments import PaymentLedger
-from ingest.sandbox.simulate.scenario import Scenario, load_scenario
-from ingest.sandbox.simulate.sessions import LiveContext, LivePlanner, LiveSessionWriter
+from ingest.sandbox.simulate.scenario import Scenario
+from ingest.sandbox.simulate.scenario_file import load_scenario
+from ingest.sandbox.simulate.session_events import LiveSessionWriter
+from ingest.sandbox.simulate.sessions import LiveContext, LivePlanner
 from ingest.sandbox.simulate.supply import emit_capability_snapshots, emit_worker_lifecycle
-from ingest.sandbox.simulate.truth import (
-    AttributionIndex,
-    SessionTruth,
-    demand_hours,
-    sla_hours,
-    summarize_session,
-)
+from ingest.sandbox.simulate.truth import AttributionIndex, SessionTruth, summarize_session
+from ingest.sandbox.simulate.truth_hours import demand_hours, sla_hours
 from ingest.sandbox.simulate.wire import Emitter
 
 MAX_HOURS = 24 * 31
