@@ -2,8 +2,7 @@
 
 Session facts are derived from the envelopes each session actually emitted (after the window cut and
 before delivery noise, so duplicates cannot change them), by the rules of reference-behaviour.md §2 as
-amended by semantics.md. The hourly figures built from them are in
-truth_hours.py.
+amended by semantics.md. The hourly figures built from them are in truth_hours.py.
 """
 
 from __future__ import annotations
