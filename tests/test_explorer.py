@@ -124,6 +124,14 @@ def test_the_overview_the_sla_report_and_the_drilldown_never_read_a_whole_hourly
             assert scans == [], (name, plan)
 
 
+def test_a_bad_sort_is_a_client_error(explorer_run) -> None:
+    for params in ({"_sort": "nope"}, {"_sort_desc": "nope"}, {"_sort": "org", "_sort_desc": "org"}):
+        for path in ("/naap/sla_hourly.json", "/naap/sla_hourly"):
+            response = _get(explorer_run, path, **params)
+            assert response.status_code == 400, (path, params)
+        assert _get(explorer_run, "/naap/sla_hourly.json", **params).json()["ok"] is False
+
+
 def test_write_statements_are_refused(explorer_run) -> None:
     with _db(explorer_run) as db:
         before = db.execute("select count(*) from sla_hourly").fetchone()[0]
