@@ -123,6 +123,50 @@ def test_definitions_validate_and_share_one_daily_partitioning(defs) -> None:
     assert daily_partitions.get_last_partition_key() == datetime.now(UTC).date().isoformat()
 
 
+def test_a_micro_batch_plans_the_tests_of_what_it_publishes_and_the_close_all_of_them(defs, tmp_path) -> None:
+    from ingest.warehouse.build import CLOSE_ONLY_SELECTION, dbt_executable
+    from orchestration.assets.warehouse import warehouse_models
+
+    dbt_checks = {key.name for key in warehouse_models.check_keys}
+    planned = {
+        key.name for key in defs.resolve_job_def("micro_batch").asset_layer.asset_graph.asset_check_keys
+    }
+    closing = {key.name for key in defs.resolve_job_def("close_day").asset_layer.asset_graph.asset_check_keys}
+    assert dbt_checks <= closing
+    # The Dagster job and `naap build`'s --exclude select the same tests: ask dbt itself.
+    listed = subprocess.run(
+        [dbt_executable(), "ls", "--quiet", "--resource-type", "test", "--output", "name",
+         "--exclude", CLOSE_ONLY_SELECTION, "--project-dir", str(REPO / "dbt_project"),
+         "--profiles-dir", str(REPO / "dbt_project"), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path)],
+        env={**os.environ, "NAAP_DATA_DIR": str(tmp_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert planned & dbt_checks == set(listed)
+    assert 20 < len(listed) < len(dbt_checks) / 4
+    graph = defs.resolve_asset_graph()
+    for key in warehouse_models.check_keys:
+        if key.name in listed:
+            assert graph.get(key.asset_key).group_name in ("marts", "default"), key
+
+
+def test_the_dbt_resource_starts_dbt_without_probing_its_version_or_loading_an_adapter(monkeypatch) -> None:
+    from importlib.metadata import version
+
+    import dagster_dbt.core.resource
+    from packaging.version import Version
+
+    from orchestration.assets.warehouse import dbt_resource
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"a subprocess was started: {args}")
+
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_subprocess)
+    resource = dbt_resource()
+    assert resource._cli_version == Version(version("dbt-core"))
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
 def test_micro_batch_ticks_build_today_incrementally() -> None:
     import dagster as dg
 
@@ -181,6 +225,8 @@ def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["batches_reconcile"] and checks["quarantine_rate"]
     assert checks["unique_ingest_batches_batch_id"]  # dbt tests arrive as checks too
+    # ... those of what it publishes: the staging, intermediate and not-null tests wait for the close.
+    assert not [name for name in checks if name.startswith(("not_null", "unique_stg_", "unique_int_"))]
     assert not checks["newest_event_fresh"]  # the capture is from January: a warning, not a failure
     assert checks["published_rows_match_marts"]
     assert (env.data_dir / "publish" / "naap.db").exists()
@@ -203,6 +249,11 @@ def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
     # recomputes that day and no other.
     closed = defs.resolve_job_def("close_day").execute_in_process(partition_key="2026-01-08")
     assert closed.success
+    closing = {e.check_name: e.passed for e in closed.get_asset_check_evaluations()}
+    assert (
+        closing["not_null_stg_lake__stream_statuses_event_id"]
+        and closing["unique_stg_lake__stream_statuses_event_id"]
+    )
     assert set(table_differences(built, warehouse)) == second_batch
 
 

@@ -1,5 +1,7 @@
 {#- BYOC auth and payment hourly tables equal the staged event counts per org
     (reference-behaviour.md §4 inflation guard): any org whose totals differ fails. -#}
+-- It reads whole marts: the daily close and every other build run it, not a micro-batch.
+{{ config(tags=['close']) }}
 with
 
 auth_events as (

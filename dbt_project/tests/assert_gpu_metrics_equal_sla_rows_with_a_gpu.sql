@@ -1,5 +1,7 @@
 {#- GPU metrics are the SLA rows pinned to a GPU: their shared primitives agree
     row for row (a full outer join; any difference is a failure). -#}
+-- It reads whole marts: the daily close and every other build run it, not a micro-batch.
+{{ config(tags=['close']) }}
 with
 
 gpu as (

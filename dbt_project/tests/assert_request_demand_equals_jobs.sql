@@ -1,6 +1,8 @@
 {#- request_demand_hourly equals a fresh aggregation of the job marts
     (reference-behaviour.md §4): full outer join on the demand key, any row
     missing on one side or differing in a primitive fails. -#}
+-- It reads whole marts: the daily close and every other build run it, not a micro-batch.
+{{ config(tags=['close']) }}
 with
 
 batch_jobs as (
