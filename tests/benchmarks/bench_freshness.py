@@ -15,8 +15,13 @@ daemon and webserver, explorer) on a simulated history, lets it tick micro-batch
   sampled every `--poll-s`.
 
     python tests/benchmarks/bench_freshness.py [--hours 24] [--minutes 30] [--data-dir DIR]
+        [--history-days 30]
 
-`--data-dir` holding an earlier `naap run` continues its history (the 30-day figure needs one).
+`--data-dir` holding an earlier `naap run` continues its history. `naap run` holds a simulated
+window in memory, so it cannot simulate 30 days in one piece: `--history-days N` first fills an
+empty data dir with N network days that end at the current hour, the way bench_backfill.py does
+(one day at a time, ingested in chunks, then one full build and publish), and `naap run`
+continues that history with its live feed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -92,6 +97,26 @@ def tick_split(home: Path) -> list[dict]:
     return rows
 
 
+def backfill_to_now(data_dir: Path, days: int, scale: float) -> None:
+    """N simulated network days ending at the current hour, ingested, built and published."""
+    from bench_backfill import Backfill, backfill, fresh_broker
+    from history import History, pipeline_env
+
+    from ingest.sandbox.live.service import DEMO_MARKER
+
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    lake = data_dir / "lake"
+    lake.mkdir(parents=True, exist_ok=True)
+    (lake / DEMO_MARKER).write_text("created by bench_freshness.py --history-days\n")
+    broker = fresh_broker(data_dir)
+    try:
+        env = pipeline_env(data_dir, broker.bootstrap_servers)
+        made = History(env, broker.bootstrap_servers, scale, end=now - timedelta(days=days))
+        backfill(made, broker, Backfill(days, scale, chunk=5_000_000))
+    finally:
+        broker.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=24.0, help="simulated history (a fresh data dir)")
@@ -99,8 +124,16 @@ def main() -> int:
     parser.add_argument("--scenario", default="network-day")
     parser.add_argument("--poll-s", type=float, default=2.0)
     parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--history-days", type=int, help="first backfill this many days ending now")
+    parser.add_argument("--scale", type=float, default=1.0, help="of --history-days")
     args = parser.parse_args()
     data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="naap-freshness-")) / "data").resolve()
+    if args.history_days and not (data_dir / "lake").exists():
+        t_backfill = time.monotonic()
+        backfill_to_now(data_dir, args.history_days, args.scale)
+        print(
+            f"bench_freshness: {args.history_days} days backfilled in {time.monotonic() - t_backfill:.0f} s"
+        )
     port, dagster_port = free_port(), free_port()
     log = data_dir.parent / f"{data_dir.name}-run.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
