@@ -8,6 +8,7 @@
 - `publication`: the marts out to the public: the catalog read from the mart YAML, column types,
   the explorer's SQLite database, the researchers' Parquet snapshots, `status.json`.
 - `explorer`: the Datasette app (`naap serve`) and its generated metadata.
+- `alerts`: incidents from Dagster's checks and runs, the webhook message, the list /healthz reads.
 - `sandbox`: everything that stands in for the network: the embedded broker, replay, the
   simulator and its scenarios, `naap run` (live service and `--once`).
 - `cli`: the `naap` command: parser, verbs, console output.

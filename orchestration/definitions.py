@@ -16,11 +16,13 @@ from orchestration.checks import (
 from orchestration.jobs import close_day_job, micro_batch_job
 from orchestration.resources import warehouse_resource
 from orchestration.schedules import close_day_schedule, micro_batch_schedule
+from orchestration.sensors import alerts_sensor
 
 defs = dg.Definitions(
     assets=[lake, warehouse_models, publication],
     asset_checks=[batches_reconcile, quarantine_rate, newest_event_fresh, published_rows_match_marts],
     jobs=[micro_batch_job, close_day_job],
     schedules=[micro_batch_schedule, close_day_schedule],
+    sensors=[alerts_sensor],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource()},
 )

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from helpers.processes import Explorer, naap_env
 
+from ingest.alerts.incidents import INCIDENTS_FILE, Incident, write_incidents
 from ingest.explorer.metadata import METADATA_PATH
 from ingest.paths import database_path
 from ingest.publication.mart_catalog import public_marts
@@ -378,6 +380,16 @@ def test_healthz_reports_the_publication_and_calls_old_data_stale(explorer_run) 
     assert body["last_batch_finished_at"] <= body["published_at"]
     assert body["lag_messages"] == 0
     assert body["data_age_minutes"] > body["max_event_age_minutes"] == 60
+    assert body["incidents"] is None  # `naap run --once` runs no alerts sensor
+    incident = Incident(
+        "run:micro_batch", "ERROR", "a micro_batch run failed at step lake", {}, "2026-01-08T22:05:00Z"
+    )
+    publish = explorer_run.data_dir / "publish"
+    write_incidents(publish, {incident.id: incident})
+    try:
+        assert _get(explorer_run, "/healthz").json()["incidents"] == [asdict(incident)]
+    finally:
+        (publish / INCIDENTS_FILE).unlink()
     home = _get(explorer_run, "/").text
     assert f"Data as of {body['data_clock']}" in home and f"published {body['published_at']}" in home
     dashboard = httpx.get(

@@ -3,6 +3,8 @@
 Both read `status.json`, which each publish writes beside the database (ingest/publication/status.py).
 `/healthz` answers 200 whether the data is fresh (`ok`) or older than NAAP_MAX_EVENT_AGE_MINUTES
 (`stale`), so a monitor reads the status from the body; 503 only when nothing is published yet.
+It also lists the open incidents that the alerts sensor last wrote beside them
+(ingest/alerts/incidents.py): `null` where no sensor watches (`naap run --once`), else a list.
 """
 
 import os
@@ -12,6 +14,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from ingest.alerts.incidents import read_incidents
 from ingest.paths import DATABASE_NAME
 from ingest.publication.status import read_status
 from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
@@ -19,12 +22,17 @@ from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
 FIELDS = ("data_clock", "last_batch_finished_at", "published_at", "lag_messages")
 
 
-def _status(datasette) -> dict | None:
+def _folder(datasette) -> Path | None:
+    """The publish dir: where the database, status.json and incidents.json are."""
     try:
-        database = datasette.get_database(DATABASE_NAME)
+        return Path(datasette.get_database(DATABASE_NAME).path).parent
     except KeyError:
         return None
-    return read_status(Path(database.path).parent)
+
+
+def _status(datasette) -> dict | None:
+    folder = _folder(datasette)
+    return read_status(folder) if folder else None
 
 
 def _max_age_minutes() -> float:
@@ -47,8 +55,14 @@ def health(status: dict | None, now: datetime) -> tuple[int, dict]:
     return 200, body
 
 
+def _incidents(datasette) -> list[dict] | None:
+    folder = _folder(datasette)
+    return read_incidents(folder) if folder else None
+
+
 async def healthz(datasette):
     code, body = health(_status(datasette), datetime.now(UTC))
+    body["incidents"] = _incidents(datasette)
     return Response.json(body, status=code, headers={"Cache-Control": "no-store"})
 
 

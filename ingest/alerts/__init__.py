@@ -1,0 +1,1 @@
+"""Alerts: incidents from Dagster's checks and runs, sent to a webhook and listed at /healthz."""
