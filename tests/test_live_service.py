@@ -1,7 +1,7 @@
 """`naap run` as a live service: the feed, the Dagster daemon ticking micro-batches, the explorer.
 
-One run of the real thing on the smoke scenario (a real broker, daemon, webserver and explorer,
-each its own process): two ticks land and show in /healthz and in a mart, SIGTERM leaves no
+One run of the real thing on the smoke scenario (a real broker, code server, daemon, webserver
+and explorer, each its own process): two ticks land and show in /healthz and in a mart, SIGTERM leaves no
 process and no port behind, and a second start continues the history instead of simulating it.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from helpers.processes import free_port, naap_env
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -117,12 +118,16 @@ def test_the_live_service_ticks_publishes_stops_cleanly_and_continues(tmp_path) 
         assert initial_batches < seen[0][1] < seen[1][1]
         assert first["last_batch_finished_at"] < seen[0][0] < seen[1][0]
         assert int(run.batch_lines()[0].group(1).replace(",", "")) > 0  # the live feed's events
+        # The daemon's alerts sensor has looked, and found nothing wrong.
+        assert run.get("/healthz").json()["incidents"] == []
     finally:
         elapsed = run.stop()
     assert elapsed < 20, run.output()
     assert re.search(r"^run: stopped in [0-9.]+ s", run.output(), re.MULTILINE)
     assert processes_of(data_dir) == []
     assert not listening(run.port) and not listening(run.dagster_port)
+    [location] = yaml.safe_load((data_dir / "dagster" / "workspace.yaml").read_text())["load_from"]
+    assert not listening(location["grpc_server"]["port"])  # the code server's
 
     again = LiveRun(data_dir, tmp_path / "run-2.log")
     try:

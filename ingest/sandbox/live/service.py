@@ -3,8 +3,9 @@
 On the embedded defaults it starts the embedded broker, loads a simulated history that ends now
 (unless the lake already holds one from an earlier `naap run`), and starts a live feed. In both
 modes it then makes the first load itself (ingest, build, publish: one line each), and serves:
-the Dagster daemon ticks micro-batches (NAAP_MICROBATCH_CRON, every minute by default), the
-Dagster UI and the explorer answer, and one line per finished run says what it did.
+one Dagster code server, the daemon that ticks micro-batches from it (NAAP_MICROBATCH_CRON,
+every minute by default), the Dagster UI and the explorer, and one line per finished run says
+what it did.
 
 Ctrl-C or SIGTERM stops every process it started within 20 s; a child that dies stops the rest
 (one line says which and why). The lake, warehouse and publication are crash-safe on their own
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import yaml
 
 from ingest.paths import (
     DAGSTER_INSTANCE_SETTINGS,
@@ -47,8 +49,9 @@ from ingest.warehouse.build import build
 # Marks a lake that `naap run` filled from its own simulated feed, so `--fresh` may delete it;
 # a lake without it may hold real data and is never deleted.
 DEMO_MARKER = ".embedded-run"
-CODE_LOCATION = ["-m", "orchestration.definitions"]
+CODE_LOCATION_MODULE = "orchestration.definitions"
 STARTUP_TIMEOUT_S = 180.0
+LOCALHOST = "127.0.0.1"
 POLL_S = 0.5
 
 
@@ -83,8 +86,9 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
         left = _fail_unfinished_runs(home)
         if left:
             print(f"run: {left} run(s) left unfinished by an earlier stop marked failed")
-        # The UI reads run storage only, so it starts (about 10 s) while the first load runs.
-        start_webserver(children, env, args)
+        # The UI reads run storage only, so it and the code server start while the first load runs.
+        workspace = start_code_server(children, env, home)
+        start_webserver(children, env, args, workspace)
         if database_path(settings).exists():
             # A restart: the explorer serves the last publication, the first tick adds what is new.
             print("run: serving the last publication; the first micro-batch ingests what is new")
@@ -95,7 +99,8 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
                     "--seed", str(args.seed), "--scale", str(args.scale * args.live_rate),
                     "--from-ms", str(live_from)]  # fmt: skip
             children.start("the live feed", "feed", feed, env)
-        start_daemon_and_explorer(children, env, args)
+        wait_for_code_server(children, workspace)
+        start_daemon_and_explorer(children, env, args, workspace)
         ui, explorer = f"http://{args.host}:{args.dagster_port}", f"http://{args.host}:{args.port}"
         answering = {ui + "/server_info": "the Dagster UI", explorer + "/-/versions.json": "the explorer"}
         wait_until_answering(children, answering)
@@ -148,14 +153,66 @@ def report_dead(child: Child) -> None:
     )
 
 
-def start_webserver(children: Children, env: dict[str, str], args: argparse.Namespace) -> None:
+def start_code_server(children: Children, env: dict[str, str], home: Path) -> Path:
+    """One long-lived Dagster code server for the daemon and the webserver; its workspace file.
+
+    `dagster-daemon run -m ...` would start a code server of its own and, as Dagster's daemon
+    does, replace it every 60 s: a new process loading the code location (about 8 s of CPU, a
+    minute, beside the micro-batch it launched). A server of our own is only asked for its
+    definitions again.
+    """
+    port = free_local_port()
+    server = [
+        _beside_python("dagster"),
+        "api",
+        "grpc",
+        "-m",
+        CODE_LOCATION_MODULE,
+        "-h",
+        LOCALHOST,
+        "-p",
+        str(port),
+    ]
+    children.start("the Dagster code server", "code-server", server, env)
+    workspace = home / "workspace.yaml"
+    location = {"host": LOCALHOST, "port": port, "location_name": CODE_LOCATION_MODULE}
+    workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": location}]}))
+    return workspace
+
+
+def wait_for_code_server(children: Children, workspace: Path) -> None:
+    """Until the code server accepts connections: a daemon started earlier would miss its first ticks."""
+    [entry] = yaml.safe_load(workspace.read_text())["load_from"]
+    address = (entry["grpc_server"]["host"], entry["grpc_server"]["port"])
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        dead = children.first_dead()
+        if dead is not None:
+            report_dead(dead)
+            raise SettingsError(f"{dead.name} did not start; see {dead.log}")
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SettingsError(
+                    f"the Dagster code server did not answer within {STARTUP_TIMEOUT_S:.0f} s"
+                ) from None
+            time.sleep(POLL_S)
+
+
+def start_webserver(
+    children: Children, env: dict[str, str], args: argparse.Namespace, workspace: Path
+) -> None:
     port = str(args.dagster_port)
-    webserver = [_beside_python("dagster-webserver"), *CODE_LOCATION, "-h", args.host, "-p", port]
+    webserver = [_beside_python("dagster-webserver"), "-w", str(workspace), "-h", args.host, "-p", port]
     children.start("the Dagster webserver", "dagster-webserver", webserver, env)
 
 
-def start_daemon_and_explorer(children: Children, env: dict[str, str], args: argparse.Namespace) -> None:
-    daemon = [_beside_python("dagster-daemon"), "run", *CODE_LOCATION]
+def start_daemon_and_explorer(
+    children: Children, env: dict[str, str], args: argparse.Namespace, workspace: Path
+) -> None:
+    daemon = [_beside_python("dagster-daemon"), "run", "-w", str(workspace)]
     children.start("the Dagster daemon", "dagster-daemon", daemon, env)
     explorer = [sys.executable, "-m", "ingest.cli", "serve", "--host", args.host, "--port", str(args.port)]
     children.start("the explorer", "explorer", explorer, env)
@@ -267,6 +324,12 @@ def service_environment(settings: Settings, home: Path) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers or "",
         "NAAP_MICROBATCH_CRON": os.environ.get("NAAP_MICROBATCH_CRON") or DEFAULT_MICROBATCH_CRON,
     }
+
+
+def free_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOCALHOST, 0))
+        return probe.getsockname()[1]
 
 
 def require_free_port(host: str, port: int) -> None:
