@@ -174,7 +174,9 @@ def main() -> int:
             if value:
                 newest = parse_time(value).timestamp()
                 if previous is not None and newest > previous:
-                    second = int(previous) + 1
+                    # A continued data dir's first publication also covers the time the service
+                    # was down: no event was sent then, so only seconds since measuring count.
+                    second = max(int(previous) + 1, int(measured_from))
                     while second <= newest:
                         samples.append(now - second)
                         second += 1
