@@ -73,6 +73,11 @@ def test_the_overview_dashboard_draws_every_chart(explorer_run, browser) -> None
     assert _open_dashboard(browser, url, "network-overview", "network-overview.png") == []
 
 
+def test_the_system_health_dashboard_draws_every_chart(explorer_run, browser) -> None:
+    url = f"{explorer_run.url}/-/dashboards/system-health"
+    assert _open_dashboard(browser, url, "system-health", "system-health.png") == []
+
+
 def test_the_drilldown_draws_every_chart_for_all_and_for_one_orchestrator(explorer_run, browser) -> None:
     url = f"{explorer_run.url}/-/dashboards/orchestrator-drilldown"
     assert _open_dashboard(browser, url, "orchestrator-drilldown", "orchestrator-drilldown.png") == []
