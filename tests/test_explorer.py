@@ -165,7 +165,13 @@ def test_settings_bound_the_queries(explorer_run) -> None:
 def test_the_dashboards_page_lists_every_dashboard(explorer_run) -> None:
     page = _get(explorer_run, "/-/dashboards")
     assert page.status_code == 200
-    assert set(DASHBOARDS) == {"network-overview", "orchestrator-drilldown", "supply-inventory", "jobs", "system-health"}
+    assert set(DASHBOARDS) == {
+        "network-overview",
+        "orchestrator-drilldown",
+        "supply-inventory",
+        "jobs",
+        "system-health",
+    }
     for slug, dashboard in DASHBOARDS.items():
         assert f"/-/dashboards/{slug}" in page.text
         assert dashboard["title"] in page.text
