@@ -31,9 +31,7 @@ def close_only_checks() -> dg.AssetSelection:
 
 # A micro-batch does not plan the checks it leaves to the close: the daemon writes one event per
 # planned check before the run starts (about 23 ms each on SQLite, over 4 s for these), and a
-# check that cannot run would only show as skipped.
-
-# One process per run: the steps run one after another anyway (one DuckDB writer, the `duckdb`
+# check that cannot run would only show as skipped. One process per run: the steps run one after another anyway (one DuckDB writer, the `duckdb`
 # pool), and a process per step would import Dagster and the dbt manifest again for each
 # (about 5 s a step, most of a micro-batch on a small history).
 micro_batch_job = dg.define_asset_job(

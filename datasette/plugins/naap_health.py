@@ -55,14 +55,10 @@ def health(status: dict | None, now: datetime) -> tuple[int, dict]:
     return 200, body
 
 
-def _incidents(datasette) -> list[dict] | None:
-    folder = _folder(datasette)
-    return read_incidents(folder) if folder else None
-
-
 async def healthz(datasette):
-    code, body = health(_status(datasette), datetime.now(UTC))
-    body["incidents"] = _incidents(datasette)
+    folder = _folder(datasette)
+    code, body = health(read_status(folder) if folder else None, datetime.now(UTC))
+    body["incidents"] = read_incidents(folder) if folder else None
     return Response.json(body, status=code, headers={"Cache-Control": "no-store"})
 
 

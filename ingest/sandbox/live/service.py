@@ -23,6 +23,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
         if left:
             print(f"run: {left} run(s) left unfinished by an earlier stop marked failed")
         # The UI reads run storage only, so it and the code server start while the first load runs.
-        workspace = start_code_server(children, env, home)
+        workspace, code_server = start_code_server(children, env, home)
         start_webserver(children, env, args, workspace)
         if database_path(settings).exists():
             # A restart: the explorer serves the last publication, the first tick adds what is new.
@@ -99,10 +100,14 @@ def run_service(settings: Settings, args: argparse.Namespace) -> int:
                     "--seed", str(args.seed), "--scale", str(args.scale * args.live_rate),
                     "--from-ms", str(live_from)]  # fmt: skip
             children.start("the live feed", "feed", feed, env)
-        wait_for_code_server(children, workspace)
+        # A daemon started before its code server answers would miss its first ticks.
+        wait_until_answering(children, {"the Dagster code server": accepts_connections(code_server)})
         start_daemon_and_explorer(children, env, args, workspace)
         ui, explorer = f"http://{args.host}:{args.dagster_port}", f"http://{args.host}:{args.port}"
-        answering = {ui + "/server_info": "the Dagster UI", explorer + "/-/versions.json": "the explorer"}
+        answering = {
+            "the Dagster UI": answers_http(ui + "/server_info"),
+            "the explorer": answers_http(explorer + "/-/versions.json"),
+        }
         wait_until_answering(children, answering)
         print(f"run: Dagster UI  {ui}  (DAGSTER_HOME={home})")
         print(f"run: explorer    {explorer}/  (dashboards at /-/dashboards, freshness at /healthz)")
@@ -153,8 +158,8 @@ def report_dead(child: Child) -> None:
     )
 
 
-def start_code_server(children: Children, env: dict[str, str], home: Path) -> Path:
-    """One long-lived Dagster code server for the daemon and the webserver; its workspace file.
+def start_code_server(children: Children, env: dict[str, str], home: Path) -> tuple[Path, tuple[str, int]]:
+    """One long-lived Dagster code server for the daemon and the webserver: its workspace file and address.
 
     `dagster-daemon run -m ...` would start a code server of its own and, as Dagster's daemon
     does, replace it every 60 s: a new process loading the code location (about 8 s of CPU, a
@@ -177,28 +182,7 @@ def start_code_server(children: Children, env: dict[str, str], home: Path) -> Pa
     workspace = home / "workspace.yaml"
     location = {"host": LOCALHOST, "port": port, "location_name": CODE_LOCATION_MODULE}
     workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": location}]}))
-    return workspace
-
-
-def wait_for_code_server(children: Children, workspace: Path) -> None:
-    """Until the code server accepts connections: a daemon started earlier would miss its first ticks."""
-    [entry] = yaml.safe_load(workspace.read_text())["load_from"]
-    address = (entry["grpc_server"]["host"], entry["grpc_server"]["port"])
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        dead = children.first_dead()
-        if dead is not None:
-            report_dead(dead)
-            raise SettingsError(f"{dead.name} did not start; see {dead.log}")
-        try:
-            socket.create_connection(address, timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SettingsError(
-                    f"the Dagster code server did not answer within {STARTUP_TIMEOUT_S:.0f} s"
-                ) from None
-            time.sleep(POLL_S)
+    return workspace, (LOCALHOST, port)
 
 
 def start_webserver(
@@ -218,24 +202,41 @@ def start_daemon_and_explorer(
     children.start("the explorer", "explorer", explorer, env)
 
 
-def wait_until_answering(children: Children, urls: dict[str, str]) -> None:
+def answers_http(url: str) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code < 500
+        except httpx.TransportError:
+            return False
+
+    return probe
+
+
+def accepts_connections(address: tuple[str, int]) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    return probe
+
+
+def wait_until_answering(children: Children, probes: dict[str, Callable[[], bool]]) -> None:
+    """Until every named child's probe succeeds; a child that dies or a timeout stops the start."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    waiting = dict(urls)
+    waiting = dict(probes)
     while waiting:
         dead = children.first_dead()
         if dead is not None:
             report_dead(dead)
             raise SettingsError(f"{dead.name} did not start; see {dead.log}")
-        for url in list(waiting):
-            try:
-                if httpx.get(url, timeout=2).status_code < 500:
-                    del waiting[url]
-            except httpx.TransportError:
-                pass
+        for name, probe in list(waiting.items()):
+            if probe():
+                del waiting[name]
         if time.monotonic() > deadline:
-            raise SettingsError(
-                f"{', '.join(waiting.values())} did not answer within {STARTUP_TIMEOUT_S:.0f} s"
-            )
+            raise SettingsError(f"{', '.join(waiting)} did not answer within {STARTUP_TIMEOUT_S:.0f} s")
         time.sleep(POLL_S)
 
 
