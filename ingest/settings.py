@@ -6,6 +6,7 @@ override them per call.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -20,6 +21,10 @@ DEFAULT_CONSUMER_GROUP = "naap-warehouse"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 # Age of the newest event past which the data is stale (the freshness check, /healthz).
 DEFAULT_MAX_EVENT_AGE_MINUTES = 60.0
+# The explorer's limit per client address (api-contract.md 5.7): requests per second sustained, and the
+# burst a client that has been quiet may send at once.
+DEFAULT_API_RATE = 100.0
+DEFAULT_API_BURST = 200
 _MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 
@@ -55,6 +60,14 @@ class KafkaSettings:
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Token buckets per client address; `rate` None: no limit (NAAP_API_RATE=off or 0)."""
+
+    rate: float | None = DEFAULT_API_RATE
+    burst: int = DEFAULT_API_BURST
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     topics: tuple[str, ...]
@@ -66,6 +79,7 @@ class Settings:
     snapshots_keep: int = 7
     # DuckDB's own default is 80 % of RAM; the profile in dbt_project/profiles.yml has the same default.
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    api_rate_limit: RateLimitSettings = RateLimitSettings()
 
     @property
     def lake_dir(self) -> Path:
@@ -96,6 +110,9 @@ class Settings:
             ingest_workers=_positive_int(env, "NAAP_INGEST_WORKERS", os.cpu_count() or 1),
             snapshots_keep=_positive_int(env, "NAAP_SNAPSHOTS_KEEP", 7),
             duckdb_memory_limit=_memory_size(env, "NAAP_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+            # Every command checks it, so `naap run` refuses a bad value at its start, not when it
+            # starts the explorer after building.
+            api_rate_limit=parse_rate_limit(env),
         )
 
 
@@ -120,6 +137,32 @@ def parse_topic_orgs(value: str | None) -> dict[str, str]:
             raise SettingsError(f"NAAP_TOPIC_ORGS entry {pair!r} is not of the form topic=org")
         orgs[topic.strip()] = org.strip()
     return orgs
+
+
+def parse_rate_limit(env: Mapping[str, str] | None = None) -> RateLimitSettings:
+    """NAAP_API_RATE (requests per second, fractions allowed; `off` or 0 disables the limit) and
+    NAAP_API_BURST (a positive whole number). Also read by the explorer's plugin on its own, for
+    `datasette datasette/ naap.db`."""
+    env = os.environ if env is None else env
+    raw_burst = (env.get("NAAP_API_BURST") or "").strip()
+    try:
+        burst = int(raw_burst) if raw_burst else DEFAULT_API_BURST
+    except ValueError:
+        raise SettingsError(f"NAAP_API_BURST={raw_burst!r} must be a whole number of requests") from None
+    if burst < 1:
+        raise SettingsError(f"NAAP_API_BURST={raw_burst!r} must be at least 1 request")
+    raw = (env.get("NAAP_API_RATE") or "").strip()
+    if raw.lower() == "off":
+        return RateLimitSettings(rate=None, burst=burst)
+    try:
+        rate = float(raw) if raw else DEFAULT_API_RATE
+    except ValueError:
+        raise SettingsError(f"NAAP_API_RATE={raw!r} is not a number (requests per second, or off)") from None
+    if rate == 0:
+        return RateLimitSettings(rate=None, burst=burst)
+    if not math.isfinite(rate) or rate < 0:
+        raise SettingsError(f"NAAP_API_RATE={raw!r} must be a positive number of requests per second, or off")
+    return RateLimitSettings(rate=rate, burst=burst)
 
 
 def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:

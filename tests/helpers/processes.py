@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,14 @@ def naap_env(data_dir: Path) -> dict[str, str]:
 class Explorer:
     """A running `naap` process that ends serving the explorer, and the data dir it serves."""
 
-    def __init__(self, args: list[str], data_dir: Path, log: Path, timeout_s: float) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        data_dir: Path,
+        log: Path,
+        timeout_s: float,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -36,7 +44,7 @@ class Explorer:
         self._log_handle = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ingest.cli", *args, "--port", str(self.port)],
-            env=naap_env(data_dir),
+            env={**naap_env(data_dir), **(env or {})},
             stdout=self._log_handle,
             stderr=subprocess.STDOUT,
             text=True,
