@@ -2,12 +2,12 @@
     materialized='incremental', incremental_strategy='replace_scope',
     meta={'replaced_key': ['org', 'request_id']},
 ) }}
-{%- set scope = rebuilt_scope(ref('int_ai_batch_jobs_assembled'), ['org', 'request_id']) -%}
+{%- set scope = rebuilt_scope(ref('int_ai_batch_jobs_attributed'), ['org', 'request_id']) -%}
 
 with
 
 batch_jobs as (
-    select * from {{ ref('int_ai_batch_jobs_assembled') }}
+    select * from {{ ref('int_ai_batch_jobs_attributed') }}
     where true {{ within_rebuilt(scope) }}
 ),
 
@@ -23,7 +23,12 @@ published as (
         pipeline = 'llm' as is_llm,
         orchestrator_url,
         orchestrator_uri,
+        orchestrator_address,
         selection_outcome,
+        attribution_status,
+        attribution_reason,
+        coalesce(gpu_id, '') as gpu_id,
+        gpu_model_name,
         is_success,
         tries,
         duration_ms,

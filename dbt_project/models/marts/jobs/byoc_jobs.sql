@@ -2,12 +2,12 @@
     materialized='incremental', incremental_strategy='replace_scope',
     meta={'replaced_key': ['org', 'event_id']},
 ) }}
-{%- set scope = rebuilt_scope(ref('int_byoc_jobs_modelled'), ['org', 'event_id']) -%}
+{%- set scope = rebuilt_scope(ref('int_byoc_jobs_attributed'), ['org', 'event_id']) -%}
 
 with
 
 byoc_attempts as (
-    select * from {{ ref('int_byoc_jobs_modelled') }}
+    select * from {{ ref('int_byoc_jobs_attributed') }}
     where true {{ within_rebuilt(scope) }}
 ),
 
@@ -28,6 +28,10 @@ published as (
         orchestrator_url,
         orchestrator_uri,
         selection_outcome,
+        attribution_status,
+        attribution_reason,
+        coalesce(gpu_id, '') as gpu_id,
+        gpu_model_name,
         is_success,
         duration_ms,
         http_status,
