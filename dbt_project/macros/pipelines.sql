@@ -32,3 +32,11 @@
         as {{ pipeline_alias }},
     {{ canonical_model }} as {{ model_alias }}
 {%- endmacro %}
+
+{#- The capability family of an offer (reference-behaviour.md §3.8): builtin when
+    its pipeline is one of the catalog's builtin pipelines (capabilities 27-36),
+    byoc otherwise, since a BYOC offer names its external capability where a
+    builtin one names its pipeline. -#}
+{% macro capability_family(catalog_capability_id) -%}
+    case when {{ catalog_capability_id }} between 27 and 36 then 'builtin' else 'byoc' end
+{%- endmacro %}

@@ -10,6 +10,11 @@ catalog as (
     select * from {{ ref('capability_catalog') }}
 ),
 
+-- An offer whose pipeline is not in the catalog is a BYOC capability (id 37).
+byoc_capability as (
+    select * from catalog where capability_id = 37
+),
+
 deduplicated as (
     select * from offers
     qualify row_number() over (
@@ -22,6 +27,8 @@ published as (
     select
         o.orchestrator_address,
         coalesce(c.capability_id, -1) as capability_id,
+        {{ capability_family('c.capability_id') }} as capability_family,
+        coalesce(c.is_live, b.is_live) as supports_stream,
         o.pipeline_id,
         o.model_id,
         coalesce(o.gpu_id, '') as gpu_id,
@@ -33,6 +40,7 @@ published as (
         {{ iso_utc('o.observed_at') }} as observed_at,
     from deduplicated as o
     left join catalog as c on c.pipeline_id = o.pipeline_id
+    cross join byoc_capability as b
 )
 
 select * from published
