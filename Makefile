@@ -53,6 +53,7 @@ bench: setup
 	rm -rf $(BENCH_DATA)
 	$(BIN)/python tests/benchmarks/bench_publish.py --days 7 --scale 0.5 --data-dir $(BENCH_DATA)
 	$(BIN)/python tests/benchmarks/bench_explorer.py --data-dir $(BENCH_DATA)
+	$(BIN)/python tests/benchmarks/bench_rate_limit.py
 	rm -rf $(BACKFILL_DATA)
 	$(BIN)/python tests/benchmarks/bench_backfill.py --days $(BACKFILL_DAYS) --data-dir $(BACKFILL_DATA)
 	$(BIN)/python tests/benchmarks/bench_freshness.py --hours 24 --minutes 30
