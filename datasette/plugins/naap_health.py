@@ -9,29 +9,20 @@ It also lists the open incidents that the alerts sensor last wrote beside them
 
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from ingest.alerts.incidents import read_incidents
-from ingest.paths import DATABASE_NAME
+from ingest.explorer.published import publish_folder
 from ingest.publication.status import read_status
 from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
 
 FIELDS = ("data_clock", "last_batch_finished_at", "published_at", "lag_messages")
 
 
-def _folder(datasette) -> Path | None:
-    """The publish dir: where the database, status.json and incidents.json are."""
-    try:
-        return Path(datasette.get_database(DATABASE_NAME).path).parent
-    except KeyError:
-        return None
-
-
 def _status(datasette) -> dict | None:
-    folder = _folder(datasette)
+    folder = publish_folder(datasette)
     return read_status(folder) if folder else None
 
 
@@ -56,7 +47,7 @@ def health(status: dict | None, now: datetime) -> tuple[int, dict]:
 
 
 async def healthz(datasette):
-    folder = _folder(datasette)
+    folder = publish_folder(datasette)
     code, body = health(read_status(folder) if folder else None, datetime.now(UTC))
     body["incidents"] = read_incidents(folder) if folder else None
     return Response.json(body, status=code, headers={"Cache-Control": "no-store"})
