@@ -80,6 +80,7 @@ class Settings:
     # DuckDB's own default is 80 % of RAM; the profile in dbt_project/profiles.yml has the same default.
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     api_rate_limit: RateLimitSettings = RateLimitSettings()
+    api_time_limit_ms: int | None = None
 
     @property
     def lake_dir(self) -> Path:
@@ -113,6 +114,7 @@ class Settings:
             # Every command checks it, so `naap run` refuses a bad value at its start, not when it
             # starts the explorer after building.
             api_rate_limit=parse_rate_limit(env),
+            api_time_limit_ms=parse_api_time_limit_ms(env),
         )
 
 
@@ -163,6 +165,20 @@ def parse_rate_limit(env: Mapping[str, str] | None = None) -> RateLimitSettings:
     if not math.isfinite(rate) or rate < 0:
         raise SettingsError(f"NAAP_API_RATE={raw!r} must be a positive number of requests per second, or off")
     return RateLimitSettings(rate=rate, burst=burst)
+
+
+def parse_api_time_limit_ms(env: Mapping[str, str] | None = None) -> int | None:
+    """NAAP_API_TIME_LIMIT_MS: the `/v1` queries' time limit in milliseconds (unset: Datasette's
+    own `sql_time_limit_ms`, which also caps it). Read by the explorer's `/v1` plugin."""
+    env = os.environ if env is None else env
+    raw = (env.get("NAAP_API_TIME_LIMIT_MS") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(
+            f"NAAP_API_TIME_LIMIT_MS={raw!r} must be a whole number of milliseconds, at least 1"
+        )
+    return int(raw)
 
 
 def _memory_size(env: Mapping[str, str], name: str, default: str) -> str:

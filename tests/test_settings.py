@@ -35,6 +35,8 @@ def test_topic_org_map_and_topics_are_parsed() -> None:
         ("NAAP_SNAPSHOTS_KEEP", "2.5", "must be a whole number"),
         ("NAAP_SNAPSHOTS_KEEP", "0", "must be positive"),
         ("NAAP_DUCKDB_MEMORY_LIMIT", "lots", "must be a size"),
+        ("NAAP_API_TIME_LIMIT_MS", "soon", "whole number of milliseconds"),
+        ("NAAP_API_TIME_LIMIT_MS", "0", "at least 1"),
     ],
 )
 def test_bad_settings_name_the_variable(name: str, value: str, message: str) -> None:

@@ -7,6 +7,7 @@ of the publication (status.json, written by each publish), which each response c
 
 from datetime import datetime
 
+import click
 from datasette import hookimpl
 from datasette.utils import MultiParams
 from datasette.utils.asgi import Response
@@ -14,10 +15,11 @@ from datasette.utils.asgi import Response
 from ingest.api.docs_page import docs_page
 from ingest.api.openapi import openapi_document
 from ingest.api.query import ApiRequest
-from ingest.api.routes import answer, time_limit_ms
+from ingest.api.routes import answer
 from ingest.explorer.published import publish_folder
 from ingest.paths import DATABASE_NAME
 from ingest.publication.status import read_status
+from ingest.settings import SettingsError, parse_api_time_limit_ms
 
 PROBLEM = "application/problem+json"
 
@@ -33,12 +35,13 @@ def _api_request(datasette, args, request_id: str = "") -> ApiRequest | None:
     status = read_status(folder) if folder else None
     if not status or not status.get("data_clock"):
         return None
+    limit = datasette.setting("sql_time_limit_ms")
     clock = datetime.fromisoformat(status["data_clock"].replace("Z", "+00:00")).replace(tzinfo=None)
     return ApiRequest(
         args=args,
         clock=clock,
         db=datasette.get_database(DATABASE_NAME),
-        time_limit_ms=time_limit_ms(datasette.setting("sql_time_limit_ms")),
+        time_limit_ms=min(parse_api_time_limit_ms() or limit, limit),
         request_id=request_id,
     )
 
@@ -60,6 +63,15 @@ async def openapi(datasette):
 
 async def docs(datasette):
     return Response.html(await docs_page(lambda: _api_request(datasette, MultiParams({}))))
+
+
+@hookimpl
+def startup(datasette):
+    try:
+        parse_api_time_limit_ms()
+    except SettingsError as exc:
+        # Before the server listens, as the rate limit's settings (naap_rate_limit.py).
+        raise click.ClickException(str(exc)) from None
 
 
 @hookimpl

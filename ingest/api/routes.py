@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -40,15 +39,6 @@ ENDPOINTS: dict[str, Handler] = {
 # Longer query strings are refused before any parameter is read: no endpoint needs more.
 MAX_QUERY_BYTES = 4096
 log = logging.getLogger(__name__)
-
-
-def time_limit_ms(default_ms: int) -> int:
-    """NAAP_API_TIME_LIMIT_MS, at most Datasette's own sql_time_limit_ms (which also bounds it)."""
-    try:
-        value = int(os.environ.get("NAAP_API_TIME_LIMIT_MS") or default_ms)
-    except ValueError:
-        return default_ms
-    return max(1, min(value, default_ms))
 
 
 def rfc3339(moment: datetime) -> str:
