@@ -7,6 +7,7 @@ precedence), independent of the simulator's own bookkeeping.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import subprocess
@@ -28,7 +29,7 @@ from ingest.lake.contract import (
     SCOPE_CLIENT_NOISE_SUBTYPES,
     STREAM_TRACE_SUBTYPES,
 )
-from ingest.sandbox.simulate import SimulationError, load_scenario, simulate, write_simulation
+from ingest.sandbox.simulate import SimulationError, load_scenario, simulate, truth_bytes, write_simulation
 from ingest.sandbox.simulate.scenario import Scenario
 from ingest.sandbox.simulate.sessions import KINDS
 from ingest.sandbox.simulate.wire import uuid4_string
@@ -449,3 +450,9 @@ def test_network_day_scenario_loads(tmp_path: Path) -> None:
     # An hour of the day at a tenth of the demand runs quickly and has every family.
     result = simulate(scenario, start=datetime(2026, 1, 8, 17, tzinfo=UTC), hours=1.0, seed=3, scale=0.1)
     assert set(result.truth["counts"]["by_family"]) == set(ACCEPTED_FAMILIES)
+
+
+def test_the_truth_file_holds_wei_amounts_past_64_bits() -> None:
+    """A week's payments can carry face value × tickets above 2**64 wei; the truth keeps it exact."""
+    truth = {"payments": [{"face_value_total_wei": 2**70 + 1}]}
+    assert json.loads(truth_bytes(truth)) == truth

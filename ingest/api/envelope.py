@@ -32,16 +32,18 @@ async def page(request: ApiRequest, paged: Paged) -> dict:
         time_text, keys = after
         params["after_time"] = time_text
         params |= {f"after_{i}": key for i, key in enumerate(keys)}
-        columns = ", ".join(paged.keys)
+        columns = ", ".join(f"source.{key}" for key in paged.keys)
         values = ", ".join(f":after_{i}" for i in range(len(keys)))
-        resume = (
-            f"and ({paged.time} < :after_time or ({paged.time} = :after_time and ({columns}) > ({values})))"
-        )
-    order = ", ".join((f"{paged.time} desc", *paged.keys))
+        at = f"source.{paged.time}"
+        resume = f"and ({at} < :after_time or ({at} = :after_time and ({columns}) > ({values})))"
+    # Qualified: a response field may reuse a source column's name (`window_start || 'Z' as
+    # window_start`), and SQLite would order by that field, sorting every row of the range
+    # instead of walking the time index.
+    order = ", ".join((f"source.{paged.time} desc", *(f"source.{key}" for key in paged.keys)))
     sql = f"""
-        select {paged.fields}, {paged.time} as _sort_time
-        from ({paged.source})
-        where {paged.time} >= :start and {paged.time} < :end {resume}
+        select {paged.fields}, source.{paged.time} as _sort_time
+        from ({paged.source}) as source
+        where source.{paged.time} >= :start and source.{paged.time} < :end {resume}
         order by {order}
         limit :limit
     """

@@ -8,8 +8,6 @@ import shutil
 import time
 from pathlib import Path
 
-import orjson
-
 from ingest.cli import console
 from ingest.paths import warehouse_path
 from ingest.publication.publish import PublishResult, publish
@@ -86,7 +84,7 @@ def _reset_demo_lake(settings: Settings) -> None:
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> list[dict]:
-    from ingest.sandbox.simulate import load_scenario, simulate
+    from ingest.sandbox.simulate import load_scenario, simulate, truth_bytes
 
     t0 = time.monotonic()
     print(
@@ -100,7 +98,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> list[dict]:
     truth_dir = settings.data_dir / "simulated"
     truth_dir.mkdir(parents=True, exist_ok=True)
     truth_path = truth_dir / f"{Path(args.scenario).stem}.truth.json"
-    truth_path.write_bytes(orjson.dumps(result.truth))
+    truth_path.write_bytes(truth_bytes(result.truth))
     print(
         f"run: {len(result.records):,} simulated records in {time.monotonic() - t0:.1f} s; truth -> {truth_path}"
     )

@@ -9,7 +9,7 @@ Scenario keys are documented in ingest/sandbox/scenarios/README.md.
 
 from ingest.sandbox.simulate.errors import SimulationError
 from ingest.sandbox.simulate.generate import SimulationResult, simulate
-from ingest.sandbox.simulate.output import truth_path_for, write_simulation
+from ingest.sandbox.simulate.output import truth_bytes, truth_path_for, write_simulation
 from ingest.sandbox.simulate.scenario import Scenario
 from ingest.sandbox.simulate.scenario_file import load_scenario
 
@@ -19,6 +19,7 @@ __all__ = [
     "SimulationResult",
     "load_scenario",
     "simulate",
+    "truth_bytes",
     "truth_path_for",
     "write_simulation",
 ]
