@@ -138,7 +138,7 @@ def test_kpi_equals_sql_over_the_marts_for_a_window_and_a_filter(api: Api) -> No
     assert len(hours) == 24 and hours == sorted(hours, key=lambda h: h["hour"])  # zero-filled
     [[jobs, eth]] = api.sql(
         "select (select sum(job_count) from request_demand_hourly where capability_family = 'builtin' "
-        "and window_start >= :since), (select sum(expected_value_wei) / 1e18 from payments where paid_at >= :since)",
+        "and window_start >= :since), (select sum(expected_value_wei) / 1e18 from payments where window_start >= :since)",
         {"since": marts_time(clock - timedelta(hours=24))},
     )
     assert whole["requests"]["ai_batch"]["total_jobs"] == jobs > 0
@@ -158,7 +158,7 @@ def test_dashboard_lists_equal_sql_over_the_marts(api: Api) -> None:
     assert by_pipeline == {
         r[0]: r[1]
         for r in api.sql(
-            "select pipeline_id, count(*) from ai_batch_jobs where completed_at >= ? group by 1", (since,)
+            "select pipeline_id, count(*) from ai_batch_jobs where window_start >= ? group by 1", (since,)
         )
     }
 

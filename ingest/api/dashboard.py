@@ -6,6 +6,7 @@ T the data clock; KPI deltas compare them with the N buckets before (§5.2).
 
 from urllib.parse import urlsplit
 
+from ingest.api import requests
 from ingest.api.params import capped_limit, hours_before, window_hours
 from ingest.api.query import ApiRequest, as_bool
 
@@ -72,10 +73,10 @@ KPI_STREAMING = """
     ),
     fees as (
         select
-            coalesce(sum(expected_value_wei) filter (where paid_at >= :from), 0) / :wei_per_eth as eth,
-            coalesce(sum(expected_value_wei) filter (where paid_at < :from), 0) / :wei_per_eth as prior_eth
+            coalesce(sum(expected_value_wei) filter (where window_start >= :from), 0) / :wei_per_eth as eth,
+            coalesce(sum(expected_value_wei) filter (where window_start < :from), 0) / :wei_per_eth as prior_eth
         from payments as p
-        where paid_at >= :prior
+        where window_start >= :prior
             and (
                 (:pipeline is null and :model is null)
                 or exists (
@@ -181,27 +182,12 @@ PIPELINE_STREAMING = """
     order by pipeline_sessions desc, pipeline_id, sessions desc, model_id
 """
 
-_JOBS_BY = """
-    select
-        {key},
-        count(*) as total_jobs,
-        count(*) filter (where selection_outcome = 'selected') as selected_jobs,
-        count(*) filter (where selection_outcome = 'no_orch') as no_orch_jobs,
-        1.0 * count(*) filter (where is_success) / count(*) as success_rate,
-        avg(duration_ms) as avg_duration_ms
-    from {table}
-    where completed_at >= :from
-    group by 1
-    order by total_jobs desc, 1
-"""
-JOBS_BY_PIPELINE = _JOBS_BY.format(key="pipeline_id as pipeline", table="ai_batch_jobs")
-JOBS_BY_CAPABILITY = _JOBS_BY.format(key="capability_name as capability", table="byoc_jobs")
-
 
 async def pipelines(request: ApiRequest) -> dict:
     hours = window_hours(request.args)
     limit = capped_limit(request.args, default=5, cap=20)
     params = _window_params(request, hours)
+    window = {"start": params["from"], "end": hours_before(request.clock, -1)}
     streaming: dict[str, dict] = {}
     for r in await request.rows(PIPELINE_STREAMING, params):
         entry = streaming.setdefault(
@@ -219,9 +205,10 @@ async def pipelines(request: ApiRequest) -> dict:
         )
     return {
         "streaming": list(streaming.values())[:limit],
+        # The hourly request demand, not the jobs one by one: the same sums, a row per hour and key.
         "requests": {
-            "by_pipeline": await request.rows(JOBS_BY_PIPELINE, params),
-            "by_capability": await request.rows(JOBS_BY_CAPABILITY, params),
+            "by_pipeline": await request.rows(requests.AI_BATCH_SUMMARY, window),
+            "by_capability": await request.rows(requests.BYOC_SUMMARY, window),
         },
     }
 
