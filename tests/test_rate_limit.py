@@ -275,8 +275,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Explorer]:
     server.stop()
 
 
-# Datasette's pages and JSON, the cache's answers, /healthz: every route counts.
-PATHS = ["/-/versions.json", "/naap/t.json", "/naap/t", "/healthz", "/"]
+# Datasette's pages and JSON, the cache's answers, /healthz, /v1: every route counts.
+PATHS = ["/-/versions.json", "/naap/t.json", "/naap/t", "/healthz", "/", "/v1/openapi.json"]
 
 
 def test_a_burst_past_the_limit_is_refused_with_retry_after(served: Explorer) -> None:
