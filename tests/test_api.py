@@ -2,6 +2,7 @@
 against the OpenAPI document it serves, its numbers against SQL of our own over the published
 marts, its pages walked, its errors provoked."""
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -502,3 +503,53 @@ def test_the_docs_page_lists_every_endpoint_with_live_examples_and_no_outside_as
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from elsewhere
     assert "<script" not in page and "<link" not in page
     assert page.count("<pre>") == len(ENDPOINTS)
+
+
+TIME_SERIES = (
+    "sla_hourly",
+    "unattributed_sessions_hourly",
+    "streaming_demand_hourly",
+    "request_demand_hourly",
+    "gpu_metrics_hourly",
+    "offer_observations_hourly",
+    "byoc_auth_hourly",
+    "payments",
+    "ai_batch_jobs",
+    "byoc_jobs",
+)
+
+
+def test_every_endpoint_reads_the_hourly_marts_by_their_time_range(api: Api, monkeypatch) -> None:
+    """Each SQL statement an endpoint runs reads a time-series mart through a range of its time
+    (or one key), never a scan or an index walk over the whole history."""
+    from datasette.app import Datasette
+    from datasette.utils import MultiParams
+
+    from ingest.api.query import ApiRequest
+    from ingest.paths import DATASETTE_DIR
+
+    statements: list[tuple[str, dict]] = []
+    run = ApiRequest.rows
+
+    async def rows(self, sql, params=None):
+        statements.append((sql, params or {}))
+        return await run(self, sql, params)
+
+    monkeypatch.setattr(ApiRequest, "rows", rows)
+    database = api.explorer.data_dir / "publish" / "naap.db"
+
+    clock = api.clock()
+
+    async def answer_all() -> None:
+        db = Datasette([str(database)], config_dir=DATASETTE_DIR).get_database("naap")
+        for handler in ENDPOINTS.values():
+            await handler(ApiRequest(args=MultiParams({}), clock=clock, db=db, time_limit_ms=10_000))
+
+    asyncio.run(answer_all())
+    assert len(statements) >= len(ENDPOINTS)
+    with closing(api.db()) as db:
+        for sql, params in statements:
+            for step in db.execute("explain query plan " + sql, params):
+                detail = step[3]  # names the table, or its index when the table has an alias
+                if any(table in detail for table in TIME_SERIES):
+                    assert re.search(r"(window_start|completed_at)[<>=]|session_key=", detail), (detail, sql)

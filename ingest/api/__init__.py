@@ -5,4 +5,10 @@ parameters (params.py), runs SQL over the published tables on Datasette's read-o
 and shapes the rows into the contract's JSON; every number comes out of that SQL. The fields,
 units and nullability of each response are written once, in contract.yml, which is served as
 the OpenAPI document (openapi.py) and checked against the responses by the tests.
+
+The published tables have no planner statistics, so SQLite prefers an index that saves it a sort
+(`group by orchestrator_address` walks the orchestrator index over the whole history) to the
+time range that would read a few hours. A `+` before a column (`group by +orchestrator_address`,
+`where +pipeline_id = ...`) keeps that column's index out of the choice, leaving the range on the
+time column; tests/test_api.py checks every endpoint's plans read the hourly marts by time.
 """

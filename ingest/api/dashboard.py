@@ -178,7 +178,7 @@ PIPELINE_STREAMING = """
         1.0 * sum(output_fps_sum) / nullif(sum(status_samples), 0) as fps
     from streaming_demand_hourly
     where window_start >= :from and pipeline_id != ''
-    group by pipeline_id, model_id
+    group by +pipeline_id, +model_id
     order by pipeline_sessions desc, pipeline_id, sessions desc, model_id
 """
 
@@ -225,7 +225,7 @@ ORCHESTRATORS = """
             max(window_start) filter (where sla_score is not null) as scored_hour
         from sla_hourly
         where window_start >= :from and orchestrator_address != ''
-        group by orchestrator_address
+        group by +orchestrator_address
     ),
     scores as (
         select

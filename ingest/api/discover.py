@@ -52,7 +52,7 @@ DISCOVER = """
             sum(sla_score * requested_sessions) / nullif(sum(requested_sessions), 0) / 100.0 as score
         from sla_hourly
         where window_start >= :score_since and sla_score is not null
-        group by orchestrator_address, pipeline_id
+        group by +orchestrator_address, +pipeline_id
     ),
     request_scores as (
         select orchestrator_uri, pipeline_id,

@@ -42,7 +42,7 @@ MODELS = """
             sum(duration_sample_count) as duration_samples
         from request_demand_hourly
         where window_start >= :from
-        group by pipeline_id, canonical_model, capability_family
+        group by +pipeline_id, +canonical_model, +capability_family
     )
     select
         supply.pipeline,

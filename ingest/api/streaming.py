@@ -19,14 +19,14 @@ MODELS = """
     active as (
         select model_id, count(distinct org || '|' || session_key) as active_streams
         from live_streams
-        where pipeline_id = 'live-video-to-video'
+        where +pipeline_id = 'live-video-to-video'
         group by model_id
     ),
     fps as (
         select model_id, round(1.0 * sum(output_fps_sum) / nullif(sum(status_samples), 0), 1) as avg_fps
         from sla_hourly
-        where pipeline_id = 'live-video-to-video' and window_start >= :from
-        group by model_id
+        where +pipeline_id = 'live-video-to-video' and window_start >= :from
+        group by +model_id
     )
     select
         'live-video-to-video' as pipeline,
@@ -78,7 +78,7 @@ SLA = Paged(
             requested_sessions, startup_success_sessions,
             effective_success_rate, no_swap_rate, avg_output_fps, sla_score
         from sla_hourly
-        where pipeline_id = 'live-video-to-video'
+        where +pipeline_id = 'live-video-to-video'
         union all
         select
             window_start, org, '' as orchestrator_address, pipeline_id,
@@ -90,7 +90,7 @@ SLA = Paged(
             1.0 * sum(output_fps_sum) / nullif(sum(status_samples), 0),
             null
         from unattributed_sessions_hourly
-        where pipeline_id = 'live-video-to-video'
+        where +pipeline_id = 'live-video-to-video'
         group by window_start, org, pipeline_id, model_id
     """,
     fields="""
@@ -110,7 +110,7 @@ DEMAND = Paged(
             requested_sessions, startup_success_sessions, no_orch_sessions,
             effective_success_rate, total_minutes
         from streaming_demand_hourly
-        where pipeline_id = 'live-video-to-video'
+        where +pipeline_id = 'live-video-to-video'
     """,
     fields="""
         window_start || 'Z' as window_start, org, gateway, pipeline_id, model_id, requested_sessions,
@@ -129,7 +129,7 @@ GPU_METRICS = Paged(
             known_sessions_count, startup_success_sessions, avg_output_fps, avg_e2e_latency_ms,
             avg_prompt_to_first_frame_ms, swap_rate
         from gpu_metrics_hourly
-        where pipeline_id = 'live-video-to-video'
+        where +pipeline_id = 'live-video-to-video'
     """,
     fields="""
         window_start || 'Z' as window_start, org, orchestrator_address, pipeline_id, model_id, gpu_id,
