@@ -421,6 +421,15 @@ def test_ignored_parameters_are_ignored_and_clamped_ones_clamped(api: Api) -> No
     )
     assert api.ok("/dashboard/kpi", window="9999h")["streaming"]["timeframeHours"] == 168
     assert api.client.post("/dashboard/kpi").status_code == 405
+    preflight = api.client.options(
+        "/streaming/sla",
+        headers={"Origin": "https://ui.example", "Access-Control-Request-Headers": "x-request-id"},
+    )
+    assert (
+        preflight.status_code == 204 and "X-Request-Id" in preflight.headers["access-control-allow-headers"]
+    )
+    paged = api.client.get("/streaming/sla", headers={"X-Request-Id": "ui-42"}).json()
+    assert paged["meta"]["request_id"] == "ui-42"
 
 
 def test_a_query_over_the_time_limit_is_a_503_problem(api: Api, tmp_path) -> None:

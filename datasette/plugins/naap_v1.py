@@ -53,7 +53,7 @@ async def api(datasette, request):
         request.query_string,
         lambda: _api_request(datasette, request.args, request.headers.get("x-request-id", "")[:200]),
     )
-    content_type = "application/json" if status == 200 else PROBLEM
+    content_type = "application/json" if status < 400 else PROBLEM
     return Response(body, status=status, headers=_cors(datasette, headers), content_type=content_type)
 
 

@@ -39,6 +39,11 @@ ENDPOINTS: dict[str, Handler] = {
 # Longer query strings are refused before any parameter is read: no endpoint needs more.
 MAX_QUERY_BYTES = 4096
 log = logging.getLogger(__name__)
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, OPTIONS",
+    "Access-Control-Allow-Headers": "X-Request-Id, Authorization",
+    "Access-Control-Max-Age": "600",
+}
 
 
 def rfc3339(moment: datetime) -> str:
@@ -54,6 +59,8 @@ async def answer(
         handler = ENDPOINTS.get(path.rstrip("/"))
         if handler is None:
             raise Problem(404, f"no endpoint /v1{path}; the endpoints are listed at /v1/docs")
+        if method == "OPTIONS":  # a browser's preflight, for a page that sends X-Request-Id
+            return 204, PREFLIGHT, ""
         if method not in ("GET", "HEAD"):
             raise Problem(405, "only GET is supported", {"Allow": "GET"})
         if len(query_string) > MAX_QUERY_BYTES:
