@@ -171,6 +171,9 @@ def test_the_dashboards_page_lists_every_dashboard(explorer_run) -> None:
         "supply-inventory",
         "jobs",
         "system-health",
+        "economics",
+        "live-operations",
+        "discover-score",
     }
     for slug, dashboard in DASHBOARDS.items():
         assert f"/-/dashboards/{slug}" in page.text

@@ -89,3 +89,9 @@ def test_the_drilldown_draws_every_chart_for_all_and_for_one_orchestrator(explor
     filtered = f"{url}?orchestrator={address}&pipeline=live-video-to-video"
     errors = _open_dashboard(browser, filtered, "orchestrator-drilldown", "orchestrator-drilldown-one.png")
     assert errors == []
+
+
+@pytest.mark.parametrize("slug", ["economics", "live-operations", "discover-score"])
+def test_the_economics_live_and_discover_dashboards_draw_every_chart(explorer_run, browser, slug) -> None:
+    url = f"{explorer_run.url}/-/dashboards/{slug}"
+    assert _open_dashboard(browser, url, slug, f"{slug}.png") == []
