@@ -1,0 +1,35 @@
+{#- Every delivery the lake accepted (redeliveries included) counted per ingest
+    batch, org, event family and event hour: what staging's deduplication is
+    measured against (int_event_volumes_hourly, the event_volume_hourly mart).
+
+    A batch's counts never change, so each landed batch is counted once, the
+    first build that sees it (`ledger.staged_batches`, kept as the event-family
+    models keep it), and a build range restages nothing here. -#}
+{{ config(
+    materialized='incremental', incremental_strategy='replace_scope', meta={'replaced_key': 'batch_id'},
+    post_hook="{{ record_staged_batches() }}",
+) }}
+{%- set scope = incremental_scope('select batch_id from ' ~ source('lake', 'landed_batches') ~ ' where false') -%}
+{%- set unread = unread_batches_sql(scope is not none, rows_name_batches=false) -%}
+
+with
+
+deliveries as (
+    select org, event_type, event_ts, batch_id,
+    from {{ source('lake', 'raw_events') }}
+    where batch_id >= {{ oldest_batch(unread) }} and batch_id in ({{ unread }})
+),
+
+counted as (
+    select
+        batch_id,
+        org,
+        event_type,
+        date_trunc('hour', event_ts) as event_hour,
+        count(*) as delivered_count,
+        {{ build_stamp() }} as built_at,
+    from deliveries
+    group by all
+)
+
+select * from counted
