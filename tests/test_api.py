@@ -122,6 +122,12 @@ def test_kpi_equals_sql_over_the_marts_for_a_window_and_a_filter(api: Api) -> No
     assert streaming["successRate"]["value"] == pytest.approx(100 * successes / sessions)
     assert 1 < streaming["successRate"]["value"] <= 100  # percent, not a ratio
     assert streaming["timeframeHours"] == 1
+    [[eth]] = api.sql(
+        "select coalesce(sum(p.expected_value_wei), 0) / 1e18 from payments as p join sessions as s "
+        "using (org, session_key) where p.window_start >= ? and s.pipeline_id = ? and s.model_id = ?",
+        (since, LIVE, model),
+    )
+    assert streaming["dailyNetworkFeesEth"]["value"] == pytest.approx(eth)
     assert [h["value"] for h in streaming["hourlySessions"]] == [sessions]
     [[observed, observed_before]] = api.sql(
         "select count(distinct orchestrator_address) filter (where window_start >= :since), "
@@ -515,6 +521,7 @@ def test_the_docs_page_lists_every_endpoint_with_live_examples_and_no_outside_as
 
 
 TIME_SERIES = (
+    "fees_hourly",
     "sla_hourly",
     "unattributed_sessions_hourly",
     "streaming_demand_hourly",

@@ -73,19 +73,12 @@ KPI_STREAMING = """
     ),
     fees as (
         select
-            coalesce(sum(expected_value_wei) filter (where window_start >= :from), 0) / :wei_per_eth as eth,
-            coalesce(sum(expected_value_wei) filter (where window_start < :from), 0) / :wei_per_eth as prior_eth
-        from payments as p
+            coalesce(sum(expected_value_wei_sum) filter (where window_start >= :from), 0) / :wei_per_eth as eth,
+            coalesce(sum(expected_value_wei_sum) filter (where window_start < :from), 0) / :wei_per_eth as prior_eth
+        from fees_hourly
         where window_start >= :prior
-            and (
-                (:pipeline is null and :model is null)
-                or exists (
-                    select 1 from sessions as s
-                    where s.org = p.org and s.session_key = p.session_key
-                        and (:pipeline is null or s.pipeline_id = :pipeline)
-                        and (:model is null or s.model_id = :model)
-                )
-            )
+            and (:pipeline is null or pipeline_id = :pipeline)
+            and (:model is null or model_id = :model)
     )
     select
         100.0 * successes / nullif(sessions, 0) as success_rate,
