@@ -1,7 +1,8 @@
 {#- Accepted deliveries and staged events (first deliveries, semantics.md "Ingest")
     per UTC hour, org and event family; their difference is what staging dropped
-    as redeliveries. Events are counted by id: the capability and discovery
-    models stage one row per orchestrator an event lists.
+    as redeliveries, besides the empty deliveries (discovery results and capability
+    snapshots listing no entry, which stage no row). Events are counted by id: those
+    models stage one row per entry an event lists.
 
     Incrementally, an hour is counted again when a batch staged since the last
     build has an event in it, or it lies inside the build range. Each staging
@@ -48,6 +49,7 @@ delivered as (
         org,
         event_type,
         sum(delivered_count) as delivered_count,
+        sum(empty_count) as empty_count,
     from {{ deliveries }}
     where true {{ within_hour_scope(scope, 'event_hour') }}
     group by all
@@ -75,6 +77,7 @@ counted as (
         delivered.org,
         delivered.event_type,
         delivered.delivered_count,
+        delivered.empty_count,
         coalesce(staged.staged_count, 0) as staged_count,
         {{ build_stamp() }} as built_at,
     from delivered

@@ -11,8 +11,9 @@ published as (
         event_type,
         delivered_count,
         staged_count,
-        delivered_count - staged_count as redelivered_count,
-        (delivered_count - staged_count) / delivered_count as redelivery_rate,
+        empty_count,
+        delivered_count - empty_count - staged_count as redelivered_count,
+        (delivered_count - empty_count - staged_count) / delivered_count as redelivery_rate,
     from volumes
 )
 

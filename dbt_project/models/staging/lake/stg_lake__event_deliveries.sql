@@ -2,6 +2,9 @@
     batch, org, event family and event hour: what staging's deduplication is
     measured against (int_event_volumes_hourly, the event_volume_hourly mart).
 
+    Discovery results and capability snapshots stage a row per entry they list, so
+    a delivery listing none (`[]`) stages nothing: it is counted apart, as empty.
+
     A batch's counts never change, so each landed batch is counted once, the
     first build that sees it (`ledger.staged_batches`, kept as the event-family
     models keep it), and a build range restages nothing here. -#}
@@ -15,7 +18,17 @@
 with
 
 deliveries as (
-    select org, event_type, event_ts, batch_id,
+    select
+        org,
+        event_type,
+        event_ts,
+        batch_id,
+        case
+            when event_type = 'discovery_results' then coalesce(json_array_length(data_json), 0) = 0
+            when event_type = 'network_capabilities'
+                then json_type(data_json) != 'OBJECT' and coalesce(json_array_length(data_json), 0) = 0
+            else false
+        end as is_empty,
     from {{ source('lake', 'raw_events') }}
     where batch_id >= {{ oldest_batch(unread) }} and batch_id in ({{ unread }})
 ),
@@ -27,6 +40,7 @@ counted as (
         event_type,
         date_trunc('hour', event_ts) as event_hour,
         count(*) as delivered_count,
+        count(*) filter (where is_empty) as empty_count,
         {{ build_stamp() }} as built_at,
     from deliveries
     group by all
