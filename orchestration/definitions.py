@@ -13,6 +13,7 @@ from orchestration.checks import (
     published_rows_match_marts,
     quarantine_rate,
 )
+from orchestration.health_checks import HEALTH_CHECKS
 from orchestration.jobs import close_day_job, micro_batch_job
 from orchestration.resources import warehouse_resource
 from orchestration.schedules import close_day_schedule, micro_batch_schedule
@@ -20,7 +21,13 @@ from orchestration.sensors import alerts_sensor
 
 defs = dg.Definitions(
     assets=[lake, warehouse_models, publication],
-    asset_checks=[batches_reconcile, quarantine_rate, newest_event_fresh, published_rows_match_marts],
+    asset_checks=[
+        batches_reconcile,
+        quarantine_rate,
+        newest_event_fresh,
+        published_rows_match_marts,
+        *HEALTH_CHECKS,
+    ],
     jobs=[micro_batch_job, close_day_job],
     schedules=[micro_batch_schedule, close_day_schedule],
     sensors=[alerts_sensor],
