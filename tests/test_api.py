@@ -526,6 +526,7 @@ TIME_SERIES = (
     "unattributed_sessions_hourly",
     "streaming_demand_hourly",
     "request_demand_hourly",
+    "request_pipeline_demand_hourly",
     "gpu_metrics_hourly",
     "offer_observations_hourly",
     "byoc_auth_hourly",

@@ -103,7 +103,7 @@ JOB_STATS = """
         sum(no_orch_count) as no_orch_jobs,
         1.0 * sum(success_count) / nullif(sum(job_count), 0) as success_rate,
         1.0 * sum(duration_ms_sum) / nullif(sum(duration_sample_count), 0) as avg_duration_ms
-    from request_demand_hourly
+    from request_pipeline_demand_hourly
     where window_start >= :from
     group by capability_family
 """

@@ -40,7 +40,7 @@ MODELS = """
             sum(success_count) as successes,
             sum(duration_ms_sum) as duration_ms_sum,
             sum(duration_sample_count) as duration_samples
-        from request_demand_hourly
+        from request_pipeline_demand_hourly
         where window_start >= :from
         group by +pipeline_id, +canonical_model, +capability_family
     )
@@ -101,7 +101,7 @@ _SUMMARY = """
         sum(no_orch_count) as no_orch_jobs,
         1.0 * sum(success_count) / nullif(sum(job_count), 0) as success_rate,
         1.0 * sum(duration_ms_sum) / nullif(sum(duration_sample_count), 0) as avg_duration_ms
-    from request_demand_hourly
+    from request_pipeline_demand_hourly
     where window_start >= :start and window_start < :end and {where}
     group by 1
     order by total_jobs desc, 1
@@ -123,7 +123,7 @@ LLM_SUMMARY = """
             as avg_tokens_per_sec,
         1.0 * sum(llm_ttft_ms_sum) / nullif(sum(llm_ttft_ms_sample_count), 0) as avg_ttft_ms,
         1.0 * sum(llm_total_tokens_sum) / nullif(sum(llm_total_tokens_sample_count), 0) as avg_total_tokens
-    from request_demand_hourly
+    from request_pipeline_demand_hourly
     where window_start >= :start and window_start < :end
         and capability_family = 'builtin' and canonical_pipeline = 'llm'
         and canonical_model != '' and llm_request_count > 0
