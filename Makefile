@@ -45,6 +45,7 @@ format: setup
 
 # bench_publish builds a simulated week (3.7M events) into BENCH_DATA; bench_explorer serves the same data.
 # bench_backfill (about 60 min) backfills BACKFILL_DAYS network days (34M events for 30) and times micro-batches on them.
+# bench_api times every /v1 endpoint on the backfilled history, uncached, at 1 and 10 connections.
 # bench_freshness (about 35 min) runs the live service on a simulated day and measures freshness.
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -56,6 +57,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_rate_limit.py
 	rm -rf $(BACKFILL_DATA)
 	$(BIN)/python tests/benchmarks/bench_backfill.py --days $(BACKFILL_DAYS) --data-dir $(BACKFILL_DATA)
+	$(BIN)/python tests/benchmarks/bench_api.py --data-dir $(BACKFILL_DATA)
 	$(BIN)/python tests/benchmarks/bench_freshness.py --hours 24 --minutes 30
 
 broker: setup
