@@ -63,7 +63,8 @@ staged as (
         '{{ event_type }}' as event_type,
         count(distinct event_id) as staged_count,
     from {{ ref(model) }}
-    where {{ since }} {{ within_hour_scope(scope, "date_trunc('hour', event_ts)") }}
+    -- An hour's staged rows are those of its event date (staging's key), as in the lake.
+    where {{ since }} and event_date = event_ts::date {{ within_hour_scope(scope, "date_trunc('hour', event_ts)") }}
     group by all
     {%- if not loop.last %}
     union all
