@@ -193,6 +193,7 @@ def test_dashboard_lists_equal_sql_over_the_marts(api: Api) -> None:
         "(select count(distinct orchestrator_address || gpu_id) from live_streams where gpu_id != '')"
     )
     assert (capacity["totalGPUs"], capacity["activeGPUs"]) == (total, active)
+    assert capacity["availableCapacity"] == max(total - active, 0)
     assert sum(m["count"] for m in capacity["models"]) == total > 0
 
     catalog = api.ok("/dashboard/pipeline-catalog")

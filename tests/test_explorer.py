@@ -28,6 +28,9 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 METADATA = yaml.safe_load(METADATA_PATH.read_text())
 QUERIES = METADATA["databases"]["naap"]["queries"]
 DASHBOARDS = METADATA["plugins"]["datasette-dashboards"]
+# The readers while publishing read as fast as they can: far past the explorer's rate limit,
+# which is not under test there.
+NO_RATE_LIMIT = {"NAAP_API_RATE": "off"}
 
 
 def _db(explorer: Explorer) -> sqlite3.Connection:
@@ -304,9 +307,7 @@ def test_a_publish_while_clients_read_is_atomic_and_seen_without_restart(
     counts_sql = _counts_sql()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         old = con.execute(counts_sql).fetchone()
-    # One client reading as fast as it can: far past the explorer's rate limit, which is not under test.
-    no_limit = {"NAAP_API_RATE": "off"}
-    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60, env=no_limit)
+    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60, env=NO_RATE_LIMIT)
     news: list[tuple] = []
 
     def publishes() -> None:
@@ -361,7 +362,7 @@ def test_a_publish_of_one_changed_mart_writes_only_its_rows_and_is_atomic(
             f"5 as requested_sessions, {rebuilt} as built_at) from sla_hourly limit 1"
         )
     results = []
-    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60)
+    server = Explorer(["serve"], settings.data_dir, tmp_path / "serve.log", timeout_s=60, env=NO_RATE_LIMIT)
     try:
         seen, failures = _read_while(server, signature_sql, lambda: results.append(publish(settings)))
         # The reader's repeated signature came from the explorer's cache, which the publish renewed.

@@ -34,7 +34,10 @@ class Warehouse:
         )
         self.first_hours: dict[str, int] = {}
         self.model = IncrementalModel(
-            self.con, TABLE, "window_start", sql_macros=("timestamps.sql", "incremental_scope.sql")
+            self.con,
+            TABLE,
+            "window_start",
+            sql_macros=("timestamps.sql", "incremental_scope.sql", "request_demand.sql"),
         )
 
     def build(self, jobs: list[Job]) -> None:

@@ -20,8 +20,8 @@ DAY_MS = 86_400_000
 FIRST_MS = 1767908950000  # 2026-01-08
 
 
-# The event-family models, and the data clock, which reads each batch's event times once too.
-LEDGER_MODELS = [*STAGING_MODELS.values(), "stg_lake__data_clock"]
+# The event-family models, the data clock and the delivery counts, which read each batch once too.
+LEDGER_MODELS = [*STAGING_MODELS.values(), "stg_lake__data_clock", "stg_lake__event_deliveries"]
 
 
 def _worker_events(topic: str) -> list[dict]:

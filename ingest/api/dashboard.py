@@ -302,15 +302,13 @@ GPU_OFFERS = """
 
 GPU_CAPACITY = f"""
     with offers as ({GPU_OFFERS}),
-    active as (
-        select count(distinct orchestrator_address || '|' || gpu_id) as gpus
-        from live_streams
-        where gpu_id != ''
+    totals as (
+        select
+            (select count(distinct gpu) from offers) as total,
+            (select count(distinct orchestrator_address || '|' || gpu_id) from live_streams where gpu_id != '')
+                as active
     )
-    select
-        (select count(distinct gpu) from offers) as total,
-        active.gpus as active
-    from active
+    select total, active, max(total - active, 0) as available from totals
 """
 GPU_MODELS = f"""
     with offers as ({GPU_OFFERS})
@@ -341,7 +339,7 @@ async def gpu_capacity(request: ApiRequest) -> dict:
     return {
         "totalGPUs": totals["total"],
         "activeGPUs": totals["active"],
-        "availableCapacity": max(totals["total"] - totals["active"], 0),
+        "availableCapacity": totals["available"],
         "models": await request.rows(GPU_MODELS),
         "pipelineGPUs": list(pipelines_.values()),
     }

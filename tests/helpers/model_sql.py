@@ -38,7 +38,18 @@ class IncrementalModel:
         self.table = model
         self.key = unique_key
         # One environment for the model and the macro files: a macro calls the others by name.
+        # A macro file's module sees the globals of when it was loaded, so the stand-ins that do
+        # not change from build to build are there first (a shared scope macro calls ref()).
         self.env = jinja2.Environment(extensions=["jinja2.ext.do"])
+        self.env.globals |= {
+            "ref": lambda name: name,
+            "this": self.table,
+            "config": lambda **_: "",
+            "last_built_at": lambda: (
+                f"(select coalesce(max(built_at), '-infinity'::timestamp) from {self.table})"
+            ),
+            "in_build_range": lambda _column: "false",
+        }
         for name in sql_macros:
             module = self.env.from_string((PROJECT / "macros" / name).read_text()).module
             self.env.globals |= {k: v for k, v in vars(module).items() if isinstance(v, jinja2.runtime.Macro)}
@@ -76,14 +87,7 @@ class IncrementalModel:
             return f"and {column} in (select {key} from {scoped}{' where ' + where if where else ''})"
 
         self.env.globals |= {
-            "ref": lambda name: name,
-            "this": self.table,
-            "config": lambda **_: "",
             "build_stamp": lambda: stamp,
-            "last_built_at": lambda: (
-                f"(select coalesce(max(built_at), '-infinity'::timestamp) from {self.table})"
-            ),
-            "in_build_range": lambda _column: "false",
             "incremental_scope": incremental_scope,
             "within_scope": within_scope,
         }
