@@ -2,12 +2,13 @@
 answered by the live database (the first rows of it). Self-contained HTML: no CDN assets."""
 
 import json
+import re
 from collections.abc import Callable
 from html import escape
 
 from ingest.api.openapi import openapi_document
 from ingest.api.query import ApiRequest
-from ingest.api.routes import ENDPOINTS
+from ingest.api.routes import ENDPOINTS, rfc3339
 
 EXAMPLE_ROWS = 2
 STYLE = """
@@ -17,6 +18,11 @@ td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:t
 pre{background:#f5f5f5;padding:.6rem;overflow:auto;font-size:.8rem;max-height:24rem}
 nav a{margin-right:.8rem;font-family:monospace;white-space:nowrap}
 """
+
+
+def _text(markdown: str) -> str:
+    """Escaped, with the contract's `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(markdown))
 
 
 def _trim(payload):
@@ -52,18 +58,18 @@ async def docs_page(make_request: Callable[[], ApiRequest | None]) -> str:
     parts = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(document['info']['title'])}</title>",
         f"<style>{STYLE}</style></head><body><h1>{escape(document['info']['title'])}</h1>",
-        f"<p>{escape(document['info']['description'])}</p>",
+        f"<p>{_text(document['info']['description'])}</p>",
         "<p>Machine-readable: <a href='/v1/openapi.json'>/v1/openapi.json</a> (OpenAPI 3).",
-        f" Data clock of these examples: <code>{escape(str(request.clock) if request else 'nothing published')}</code></p>",
+        f" Data clock of these examples: <code>{escape(rfc3339(request.clock) if request else 'nothing published')}</code></p>",
         "<nav>" + "".join(f"<a href='#{escape(p)}'>{escape(p)}</a>" for p in document["paths"]) + "</nav>",
     ]
     for path, item in document["paths"].items():
         operation = item["get"]
-        parts.append(f"<h2 id='{escape(path)}'>GET {escape(path)}</h2><p>{escape(operation['summary'])}</p>")
+        parts.append(f"<h2 id='{escape(path)}'>GET {escape(path)}</h2><p>{_text(operation['summary'])}</p>")
         if operation["parameters"]:
             parts.append("<table><tr><th>parameter</th><th>meaning</th></tr>")
             parts += [
-                f"<tr><td><code>{escape(p['name'])}</code></td><td>{escape(p['description'])}</td></tr>"
+                f"<tr><td><code>{escape(p['name'])}</code></td><td>{_text(p['description'])}</td></tr>"
                 for p in operation["parameters"]
             ]
             parts.append("</table>")
@@ -75,7 +81,7 @@ async def docs_page(make_request: Callable[[], ApiRequest | None]) -> str:
             schema = schema["properties"]["data"]
         parts.append("<table><tr><th>field</th><th>type</th><th>meaning</th></tr>")
         parts += [
-            f"<tr><td><code>{escape(n)}</code></td><td>{escape(t)}</td><td>{escape(d)}</td></tr>"
+            f"<tr><td><code>{escape(n)}</code></td><td>{escape(t)}</td><td>{_text(d)}</td></tr>"
             for n, t, d in _fields(schema, schemas)
         ]
         parts.append("</table>")
