@@ -144,7 +144,7 @@ def parse_topic_orgs(value: str | None) -> dict[str, str]:
 def parse_rate_limit(env: Mapping[str, str] | None = None) -> RateLimitSettings:
     """NAAP_API_RATE (requests per second, fractions allowed; `off` or 0 disables the limit) and
     NAAP_API_BURST (a positive whole number). Also read by the explorer's plugin on its own, for
-    `datasette datasette/ naap.db`."""
+    `datasette serve` with these plugins."""
     env = os.environ if env is None else env
     raw_burst = (env.get("NAAP_API_BURST") or "").strip()
     try:

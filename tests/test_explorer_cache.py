@@ -92,7 +92,7 @@ def test_the_oldest_answers_make_room_for_new_ones(database: Path) -> None:
 
 
 def test_a_plain_datasette_over_the_config_dir_answers_from_the_cache(database: Path) -> None:
-    # What `datasette datasette/ naap.db` serves: the plugin, not `naap serve`, adds the cache.
+    # What `datasette serve` with the config dir's plugins serves: the plugin, not `naap serve`, adds the cache.
     datasette = Datasette([str(database)], config_dir=DATASETTE_DIR)
 
     async def run() -> list[httpx.Response]:

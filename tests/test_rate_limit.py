@@ -199,7 +199,7 @@ def test_answers_from_the_cache_count_and_internal_requests_do_not(
 ) -> None:
     monkeypatch.setenv("NAAP_API_RATE", "0.01")
     monkeypatch.setenv("NAAP_API_BURST", "3")
-    # What `datasette datasette/ naap.db` serves: the config dir's plugins, not `naap serve`.
+    # What `datasette serve` with the config dir's plugins serves: the config dir's plugins, not `naap serve`.
     datasette = Datasette([str(database)], config_dir=DATASETTE_DIR)
     responses = _get_all(datasette.app(), "10.0.0.1", ["/naap/t.json"] * 5)
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]

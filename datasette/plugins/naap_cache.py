@@ -1,5 +1,5 @@
 """The explorer's response cache (PublicationCache, ingest/explorer/serve.py) as Datasette's own ASGI
-wrapper, so `naap serve` and `datasette datasette/ naap.db` serve one app."""
+wrapper, so `naap serve` and `datasette serve` with these plugins serve one app."""
 
 from pathlib import Path
 

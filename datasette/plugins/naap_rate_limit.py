@@ -1,5 +1,5 @@
 """The explorer's rate limit (RateLimit, ingest/explorer/rate_limit.py) as Datasette's outermost ASGI
-wrapper, so `naap serve` and `datasette datasette/ naap.db` limit every request alike.
+wrapper, so `naap serve` and `datasette serve` with these plugins limit every request alike.
 
 Datasette 0.65 wraps its app in each asgi_wrapper result in turn (`Datasette.app()`), so the last
 result is the outermost wrapper; pluggy returns `trylast` implementations last, whatever order the
