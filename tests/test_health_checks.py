@@ -272,5 +272,5 @@ def test_the_alerts_sensor_opens_an_incident_for_a_tripped_check(tampered, tmp_p
     assert said == "1 open incident(s): check:sla_hourly:health_signal_coverage_high"
     [incident] = read_incidents(data_dir / "publish")
     assert incident["severity"] == "WARN"
-    assert incident["fields"]["health_signal_coverage"] == "0" and incident["fields"]["floor"] == "0.9"
+    assert incident["fields"]["health_signal_coverage"] == "0" and incident["fields"]["floor"] == "0.8"
     assert "NAAP_MIN_HEALTH_COVERAGE" in incident["summary"]
