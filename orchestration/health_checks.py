@@ -267,40 +267,46 @@ def _attribution(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
     return _rate("attribution_rate", attributed, selected, threshold(MIN_ATTRIBUTION_RATE), True, window)
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    observed, expected = con.execute(
-        "select coalesce(sum(health_signal_count), 0), coalesce(sum(health_expected_signal_count), 0) "
-        "from main.sla_hourly where window_start >= ?",
-        [window.first_hour],
-    ).fetchone()
-    return _rate("health_signal_coverage", observed, expected, threshold(MIN_HEALTH_COVERAGE), True, window)
+def _hourly_rate(table: str, part: str, whole: str, name: str, setting: tuple[str, float], floor: bool):
+    """A check of Σpart / Σwhole over an hourly mart's rows of the window, against a floor or a ceiling."""
+
+    def measure(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
+        part_sum, whole_sum = con.execute(
+            f"select coalesce(sum({part}), 0), coalesce(sum({whole}), 0) from main.{table} where window_start >= ?",
+            [window.first_hour],
+        ).fetchone()
+        return _rate(name, part_sum, whole_sum, threshold(setting), floor, window)
+
+    return measure
 
 
-def _streaming_unserved(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    unserved, requested = con.execute(
-        "select coalesce(sum(no_orch_sessions), 0), coalesce(sum(requested_sessions), 0) "
-        "from main.streaming_demand_hourly where window_start >= ?",
-        [window.first_hour],
-    ).fetchone()
-    return _rate("unserved_rate", unserved, requested, threshold(MAX_UNSERVED_RATE), False, window)
-
-
-def _request_unserved(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    unserved, jobs = con.execute(
-        "select coalesce(sum(no_orch_count), 0), coalesce(sum(job_count), 0) "
-        "from main.request_demand_hourly where window_start >= ?",
-        [window.first_hour],
-    ).fetchone()
-    return _rate("unserved_rate", unserved, jobs, threshold(MAX_UNSERVED_RATE), False, window)
-
-
-def _redelivery(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    redelivered, delivered = con.execute(
-        "select coalesce(sum(redelivered_count), 0), coalesce(sum(delivered_count), 0) "
-        "from main.event_volume_hourly where window_start >= ?",
-        [window.first_hour],
-    ).fetchone()
-    return _rate("redelivery_rate", redelivered, delivered, threshold(MAX_REDELIVERY_RATE), False, window)
+_coverage = _hourly_rate(
+    "sla_hourly",
+    "health_signal_count",
+    "health_expected_signal_count",
+    "health_signal_coverage",
+    MIN_HEALTH_COVERAGE,
+    floor=True,
+)
+_streaming_unserved = _hourly_rate(
+    "streaming_demand_hourly",
+    "no_orch_sessions",
+    "requested_sessions",
+    "unserved_rate",
+    MAX_UNSERVED_RATE,
+    floor=False,
+)
+_request_unserved = _hourly_rate(
+    "request_demand_hourly", "no_orch_count", "job_count", "unserved_rate", MAX_UNSERVED_RATE, floor=False
+)
+_redelivery = _hourly_rate(
+    "event_volume_hourly",
+    "redelivered_count",
+    "delivered_count",
+    "redelivery_rate",
+    MAX_REDELIVERY_RATE,
+    floor=False,
+)
 
 
 def _volume(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:

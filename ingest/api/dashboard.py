@@ -10,7 +10,6 @@ from ingest.api import requests
 from ingest.api.params import capped_limit, hours_before, window_hours
 from ingest.api.query import ApiRequest, as_bool
 
-LIVE = "live-video-to-video"
 WEI_PER_ETH = 10**18
 
 _HOURS = """

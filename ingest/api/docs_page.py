@@ -8,7 +8,8 @@ from html import escape
 
 from ingest.api.openapi import openapi_document
 from ingest.api.query import ApiRequest
-from ingest.api.routes import ENDPOINTS, rfc3339
+from ingest.api.routes import ENDPOINTS
+from ingest.publication.status import iso
 
 EXAMPLE_ROWS = 2
 STYLE = """
@@ -60,7 +61,7 @@ async def docs_page(make_request: Callable[[], ApiRequest | None]) -> str:
         f"<style>{STYLE}</style></head><body><h1>{escape(document['info']['title'])}</h1>",
         f"<p>{_text(document['info']['description'])}</p>",
         "<p>Machine-readable: <a href='/v1/openapi.json'>/v1/openapi.json</a> (OpenAPI 3).",
-        f" Data clock of these examples: <code>{escape(rfc3339(request.clock) if request else 'nothing published')}</code></p>",
+        f" Data clock of these examples: <code>{escape(iso(request.clock) if request else 'nothing published')}</code></p>",
         "<nav>" + "".join(f"<a href='#{escape(p)}'>{escape(p)}</a>" for p in document["paths"]) + "</nav>",
     ]
     for path, item in document["paths"].items():

@@ -3,11 +3,11 @@
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from ingest.api import dashboard, discover, requests, streaming
 from ingest.api.problems import Problem
 from ingest.api.query import ApiRequest
+from ingest.publication.status import iso
 
 Handler = Callable[[ApiRequest], Awaitable[dict | list]]
 
@@ -46,10 +46,6 @@ PREFLIGHT = {
 }
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 async def answer(
     path: str, method: str, query_string: str, make_request: Callable[[], ApiRequest | None]
 ) -> tuple[int, dict[str, str], str]:
@@ -68,7 +64,7 @@ async def answer(
         request = make_request()
         if request is None:
             raise Problem(503, "nothing is published yet", {"Retry-After": "60"})
-        headers["X-Data-Clock"] = rfc3339(request.clock)
+        headers["X-Data-Clock"] = iso(request.clock)
         payload = await handler(request)
     except Problem as problem:
         return problem.status, headers | problem.headers, problem.body()
