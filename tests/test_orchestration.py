@@ -33,17 +33,19 @@ def tamper(warehouse: Path, *also: Path) -> None:
     """
     for path, change in [(warehouse, True), *((p, False) for p in also)]:
         with duckdb.connect(str(path)) as con:
+            # Planted first and from a row chosen by order: a bare `limit 1` may copy a different
+            # row in each file, or the tampered one, and the files then differ where no rebuild reaches.
+            con.execute(
+                "insert into stg_lake__stream_statuses select * replace "
+                "('2026-01-07'::date as event_date, 'planted' as event_id, "
+                "'planted' as stream_id, 'planted' as request_id) "
+                "from stg_lake__stream_statuses where event_date = '2026-01-08' order by event_id limit 1"
+            )
             if change:
                 con.execute(
                     "update stg_lake__stream_statuses set gateway = 'tampered' where event_id = "
                     "(select min(event_id) from stg_lake__stream_statuses where event_date = '2026-01-08')"
                 )
-            con.execute(
-                "insert into stg_lake__stream_statuses select * replace "
-                "('2026-01-07'::date as event_date, 'planted' as event_id, "
-                "'planted' as stream_id, 'planted' as request_id) "
-                "from stg_lake__stream_statuses where event_date = '2026-01-08' limit 1"
-            )
 
 
 @pytest.fixture
