@@ -1,22 +1,19 @@
 """Python data-quality checks on the lake and the publication (dbt tests arrive as checks of their own)."""
 
-import os
 import sqlite3
 from contextlib import closing
 
 import dagster as dg
 import duckdb
 
+from ingest.alerts.thresholds import MAX_EVENT_AGE_MINUTES, MAX_QUARANTINE_RATE
 from ingest.lake.views import create_lake_views
 from ingest.paths import database_path, warehouse_path
 from ingest.publication.mart_catalog import public_marts
-from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
 from ingest.support.sql_text import quote_identifier
 from orchestration.assets.lake import LAKE_KEYS
 from orchestration.assets.publication import PUBLICATION_KEYS
 from orchestration.resources import WarehouseResource
-
-DEFAULT_MAX_QUARANTINE_RATE = 0.05
 
 
 def _lake(warehouse: WarehouseResource) -> duckdb.DuckDBPyConnection:
@@ -44,7 +41,7 @@ def batches_reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     description="Quarantined share of consumed messages over the last 24 h of batches is under NAAP_MAX_QUARANTINE_RATE",
 )
 def quarantine_rate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    limit = float(os.environ.get("NAAP_MAX_QUARANTINE_RATE") or DEFAULT_MAX_QUARANTINE_RATE)
+    limit = MAX_QUARANTINE_RATE.value()
     with _lake(warehouse) as con:
         quarantined, consumed = con.execute(
             "select coalesce(sum(quarantined), 0), coalesce(sum(consumed), 0) from lake.ingest_batches "
@@ -61,7 +58,7 @@ def quarantine_rate(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     description="The newest accepted event is under NAAP_MAX_EVENT_AGE_MINUTES old (gateways are still reporting)",
 )
 def newest_event_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    limit = float(os.environ.get("NAAP_MAX_EVENT_AGE_MINUTES") or DEFAULT_MAX_EVENT_AGE_MINUTES)
+    limit = MAX_EVENT_AGE_MINUTES.value()
     with _lake(warehouse) as con:
         newest, age_minutes = con.execute(
             "select max(event_ts), extract(epoch from now() - max(event_ts)) / 60 from lake.raw_events"

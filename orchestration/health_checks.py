@@ -2,17 +2,17 @@
 
 Each reads a mart, a small aggregate or a state file, never the lake, so a micro-batch pays a
 few milliseconds for each (tests/benchmarks/bench_health_checks.py). Each takes its threshold
-from an environment variable read when it runs (README.md "Alerts and system health" gives the
-defaults and why), puts the measured value and the threshold first in its metadata (the alerts
-sensor sends the first fields), and fails as WARN (the warehouse is right about what it has; the
-network or the feed is unwell) or ERROR (data is missing or the pipeline is behind).
+from an environment variable read when it runs (ingest/alerts/thresholds.py; README.md "Alerts
+and system health" gives the defaults and why), puts the measured value and the threshold first
+in its metadata (the alerts sensor sends the first fields), and fails as WARN (the warehouse is
+right about what it has; the network or the feed is unwell) or ERROR (data is missing or the
+pipeline is behind).
 
 "The last hours" end at the data clock, the newest accepted event, not at wall time, so a replay
 of old history is judged as it was when it happened. Too small a sample passes and says so.
 """
 
 # No `from __future__ import annotations`: Dagster reads these annotations at definition time.
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,18 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
+from ingest.alerts.thresholds import (
+    HEALTH_WINDOW_HOURS,
+    MAX_CONSUMER_LAG,
+    MAX_PUBLICATION_AGE_MINUTES,
+    MAX_QUARANTINE_REASON_JUMP,
+    MAX_REDELIVERY_RATE,
+    MAX_UNSERVED_RATE,
+    MIN_ATTRIBUTION_RATE,
+    MIN_HEALTH_COVERAGE,
+    MIN_VOLUME_RATIO,
+    Threshold,
+)
 from ingest.lake.store import Lake
 from ingest.paths import publish_dir, warehouse_path
 from ingest.publication.status import read_status
@@ -33,35 +45,12 @@ from orchestration.resources import WarehouseResource
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
 
-# Thresholds: (environment variable, default). README.md explains each default.
-MAX_CONSUMER_LAG = ("NAAP_MAX_CONSUMER_LAG", 50_000.0)
-MAX_PUBLICATION_AGE_MINUTES = ("NAAP_MAX_PUBLICATION_AGE_MINUTES", 15.0)
-MAX_QUARANTINE_REASON_JUMP = ("NAAP_MAX_QUARANTINE_REASON_JUMP", 0.02)
-MIN_ATTRIBUTION_RATE = ("NAAP_MIN_ATTRIBUTION_RATE", 0.80)
-MIN_HEALTH_COVERAGE = ("NAAP_MIN_HEALTH_COVERAGE", 0.80)
-MAX_UNSERVED_RATE = ("NAAP_MAX_UNSERVED_RATE", 0.10)
-MAX_REDELIVERY_RATE = ("NAAP_MAX_REDELIVERY_RATE", 0.02)
-MIN_VOLUME_RATIO = ("NAAP_MIN_VOLUME_RATIO", 0.2)
-# The window of the "last hours" checks, ending at the data clock.
-HEALTH_WINDOW_HOURS = ("NAAP_HEALTH_WINDOW_HOURS", 3.0)
-
 # Below these, a rate says more about chance than about the network: the check passes.
 MIN_SAMPLE = 20  # sessions, session-hours, jobs, signals or messages in the window
 MIN_CONSUMED = 1_000  # messages consumed in the newest hour of batches
 MIN_BASELINE_EVENTS = 100  # a family's events in the same hours of an earlier day, on average
 VOLUME_LOOKBACK_DAYS = 7
 REASON_BASELINE_HOURS = 24
-
-
-def threshold(setting: tuple[str, float]) -> float:
-    name, default = setting
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r} (unset: {default:g})") from None
 
 
 def mart_key(name: str) -> dg.AssetKey:
@@ -119,7 +108,7 @@ def _rate(name: str, part: float, whole: float, limit: float, floor: bool, windo
     ),
 )
 def consumer_lag_small(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    limit = threshold(MAX_CONSUMER_LAG)
+    limit = MAX_CONSUMER_LAG.value()
     lag = Lake(warehouse.settings().lake_dir).lag() or {}
     topics = lag.get("topics") or {}
     worst = max(topics, key=topics.get, default=None)
@@ -144,7 +133,7 @@ def consumer_lag_small(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     ),
 )
 def publication_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    limit = threshold(MAX_PUBLICATION_AGE_MINUTES)
+    limit = MAX_PUBLICATION_AGE_MINUTES.value()
     status = read_status(publish_dir(warehouse.settings())) or {}
     published = status.get("published_at")
     age = (datetime.now(UTC) - datetime.fromisoformat(published)).total_seconds() / 60 if published else None
@@ -239,7 +228,7 @@ VOLUME_BY_FAMILY = f"""
 
 
 def _shares(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    limit = threshold(MAX_QUARANTINE_REASON_JUMP)
+    limit = MAX_QUARANTINE_REASON_JUMP.value()
     rows = con.execute(QUARANTINE_REASON_SHARES).fetchall()
     reason, recent, baseline, recent_consumed, _ = rows[0] if rows else ("-", None, None, 0, 0)
     judged = recent is not None and baseline is not None and recent_consumed >= MIN_CONSUMED
@@ -264,10 +253,10 @@ def _attribution(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
         "from main.sessions where selection_outcome = 'selected' and started_at >= ?",
         [window.first_hour],
     ).fetchone()
-    return _rate("attribution_rate", attributed, selected, threshold(MIN_ATTRIBUTION_RATE), True, window)
+    return _rate("attribution_rate", attributed, selected, MIN_ATTRIBUTION_RATE.value(), True, window)
 
 
-def _hourly_rate(table: str, part: str, whole: str, name: str, setting: tuple[str, float], floor: bool):
+def _hourly_rate(table: str, part: str, whole: str, name: str, setting: Threshold, floor: bool):
     """A check of Σpart / Σwhole over an hourly mart's rows of the window, against a floor or a ceiling."""
 
     def measure(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
@@ -275,7 +264,7 @@ def _hourly_rate(table: str, part: str, whole: str, name: str, setting: tuple[st
             f"select coalesce(sum({part}), 0), coalesce(sum({whole}), 0) from main.{table} where window_start >= ?",
             [window.first_hour],
         ).fetchone()
-        return _rate(name, part_sum, whole_sum, threshold(setting), floor, window)
+        return _rate(name, part_sum, whole_sum, setting.value(), floor, window)
 
     return measure
 
@@ -310,7 +299,7 @@ _redelivery = _hourly_rate(
 
 
 def _volume(con: duckdb.DuckDBPyConnection, window: Window) -> Measured:
-    limit = threshold(MIN_VOLUME_RATIO)
+    limit = MIN_VOLUME_RATIO.value()
     rows = con.execute(VOLUME_BY_FAMILY, {"hours": window.hours}).fetchall()
     family, recent, baseline, ratio = rows[0] if rows else ("-", 0, 0.0, None)
     collapsed = [row[0] for row in rows if row[3] < limit]
@@ -397,7 +386,7 @@ def evaluate_mart_checks(
     wanted = None if selected is None else set(selected)
     with duckdb.connect(str(warehouse_path(settings)), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        window = Window.at_clock(con, round(threshold(HEALTH_WINDOW_HOURS)))
+        window = Window.at_clock(con, round(HEALTH_WINDOW_HOURS.value()))
         for check in MART_CHECKS:
             if wanted is not None and check.key not in wanted:
                 continue

@@ -43,7 +43,7 @@ def _get(explorer: Explorer, path: str, **params: str) -> httpx.Response:
 
 def test_run_ends_serving_and_prints_the_address(explorer_run) -> None:
     assert f"explorer: {explorer_run.url}/" in explorer_run.output()
-    assert "publish: 25 tables" in explorer_run.output()
+    assert "publish: 27 tables" in explorer_run.output()
 
 
 def test_every_public_table_answers_json(explorer_run) -> None:

@@ -16,6 +16,7 @@ import pytest
 from helpers.shared_builds import SharedBuild
 
 from ingest.alerts.incidents import read_incidents
+from ingest.alerts.thresholds import thresholds_in_force
 from ingest.lake.store import LAG_FILE
 from orchestration.health_checks import (
     MART_CHECKS,
@@ -232,6 +233,76 @@ def test_lag_left_behind_trips_the_consumer_lag_check(smoke: SharedBuild, tmp_pa
     behind = consumer_lag_small(warehouse=_resource(data_dir))
     assert not behind.passed and behind.severity == dg.AssetCheckSeverity.WARN
     assert _meta(behind)["max_lag_messages"] == 80_000 and _meta(behind)["topic"] == "streaming"
+
+
+def test_the_lag_history_and_the_feed_age_are_marts_of_what_the_lake_recorded(smoke: SharedBuild) -> None:
+    lake = smoke.data_dir / "lake"
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    iso = "'%Y-%m-%dT%H:%M:%S.%g'"
+    history = con.execute(
+        f"select strftime(measured_at, {iso}), topic, lag, after_batch_id from read_parquet(?) order by all",
+        [str(lake / "consumer_lag" / "measured_date=*" / "*.parquet")],
+    ).fetchall()
+    batch_ids = {batch["batch_id"] for batch in smoke.workspace.batches()}
+    assert {topic for _, topic, _, _ in history} == set(smoke.workspace.topics)
+    assert {after for *_, after in history} <= batch_ids
+    # The feed's age at each batch's end, from the lake itself: the newest event any batch
+    # finished by then accepted, leaving out events stamped after their own ingest.
+    events = lake / "raw_events" / "event_date=*" / "*.parquet"
+    con.execute(f"create view events as select * from read_parquet('{events}', hive_partitioning = true)")
+    con.execute(
+        f"create view batches as select * from read_parquet('{lake / 'ingest_batches' / '*' / '*.parquet'}')"
+    )
+    ages = con.execute(
+        f"""
+        select b.batch_id, strftime(max(e.event_ts), {iso}),
+            round(epoch(b.finished_at) - epoch(max(e.event_ts)), 3)
+        from batches as b
+        join batches as earlier on (earlier.finished_at, earlier.batch_id) <= (b.finished_at, b.batch_id)
+        join events as e on e.batch_id = earlier.batch_id and e.event_ts <= e.ingested_at
+        group by b.batch_id, b.finished_at
+        order by b.batch_id
+        """
+    ).fetchall()
+    with duckdb.connect(str(smoke.warehouse), read_only=True) as mart:
+        assert (
+            mart.execute(
+                "select measured_at, topic, lag_messages, after_batch_id from consumer_lag order by all"
+            ).fetchall()
+            == history
+        )
+        topic_orgs = mart.execute("select distinct topic, org from consumer_lag").fetchall()
+        assert (
+            mart.execute(
+                "select batch_id, newest_event_at, newest_event_age_s from ingest_batches order by batch_id"
+            ).fetchall()
+            == ages
+        )
+        thresholds = mart.execute(
+            "select setting, threshold, default_threshold, unit, bound, checks from health_thresholds"
+        ).fetchall()
+    assert sorted(topic_orgs) == sorted(con.execute("select distinct topic, org from events").fetchall())
+    assert ages and all(age > 0 for *_, age in ages)
+    assert sorted(thresholds) == sorted(tuple(row.values()) for row in thresholds_in_force())
+
+
+def test_the_thresholds_mart_holds_the_values_the_build_ran_with(smoke: SharedBuild, tmp_path: Path) -> None:
+    workspace = smoke.copy(tmp_path / "data")
+    workspace.naap("build", "--select", "health_thresholds", NAAP_MIN_ATTRIBUTION_RATE="0.9")
+    with duckdb.connect(str(workspace.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        rows = dict(
+            con.execute("select setting, [threshold, default_threshold] from health_thresholds").fetchall()
+        )
+    assert rows["NAAP_MIN_ATTRIBUTION_RATE"] == [0.9, 0.8]
+    assert rows["NAAP_MAX_REDELIVERY_RATE"] == [0.02, 0.02]
+    # A threshold the checks could not read stops the build before dbt starts, naming it.
+    refused = workspace.naap(
+        "build", "--select", "health_thresholds", check=False, NAAP_MAX_CONSUMER_LAG="many"
+    )
+    assert refused.returncode != 0
+    assert "NAAP_MAX_CONSUMER_LAG must be a number, got 'many' (unset: 50000)" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 def test_an_old_or_missing_publication_trips_the_publication_check(tmp_path: Path) -> None:

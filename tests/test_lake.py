@@ -100,3 +100,25 @@ def test_landed_batches_leave_out_a_batch_still_moving_in_whatever_its_id(tmp_pa
     assert lake.landed_batches() == [later]
     lake.recover()
     assert lake.landed_batches() == [earlier, later]
+
+
+def test_each_lag_measurement_is_kept_as_a_row_per_topic_in_the_days_file(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from ingest.lake.store import LAG_HISTORY_DIR
+
+    lake = Lake(tmp_path)
+    lake.save_lag({"a": 3, "b": 0}, None)
+    lake.save_lag({}, "20260101T000000000000Z-1")  # the brokers did not answer: no row, not a zero
+    lake.save_lag({"a": 1, "b": 7}, "20260101T000000000000Z-1")
+    days = sorted((tmp_path / LAG_HISTORY_DIR).glob("measured_date=*/*.parquet"))
+    rows = [row for day in days for row in pq.read_table(day).to_pylist()]
+    assert [(r["topic"], r["lag"], r["after_batch_id"]) for r in rows] == [
+        ("a", 3, None),
+        ("b", 0, None),
+        ("a", 1, "20260101T000000000000Z-1"),
+        ("b", 7, "20260101T000000000000Z-1"),
+    ]
+    assert {day.parent.name for day in days} == {f"measured_date={r['measured_at'].date()}" for r in rows}
+    # The latest stays where publish and the lag check read it.
+    assert lake.lag()["topics"] == {"a": 1, "b": 7}

@@ -47,7 +47,7 @@ def test_run_feeds_the_embedded_broker_and_fills_the_lake(tmp_path: Path) -> Non
     summary = f"{truth['counts']['records']:,} consumed = {truth['counts']['accepted']:,} accepted"
     assert summary in first.stdout
     assert list((data_dir / "lake" / "raw_events").glob("event_date=*/*.parquet"))
-    assert "publish: 25 tables" in first.stdout
+    assert "publish: 27 tables" in first.stdout
     assert "explorer not started (--no-serve)" in first.stdout
     assert (data_dir / "publish" / "naap.db").exists()
 

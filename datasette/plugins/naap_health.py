@@ -7,16 +7,16 @@ It also lists the open incidents that the alerts sensor last wrote beside them
 (ingest/alerts/incidents.py): `null` where no sensor watches (`naap run --once`), else a list.
 """
 
-import os
 from datetime import UTC, datetime
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from ingest.alerts.incidents import read_incidents
+from ingest.alerts.thresholds import MAX_EVENT_AGE_MINUTES
 from ingest.explorer.published import publish_folder
 from ingest.publication.status import read_status
-from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES
+from ingest.settings import SettingsError
 
 FIELDS = ("data_clock", "last_batch_finished_at", "published_at", "lag_messages")
 
@@ -28,9 +28,9 @@ def _status(datasette) -> dict | None:
 
 def _max_age_minutes() -> float:
     try:
-        return float(os.environ.get("NAAP_MAX_EVENT_AGE_MINUTES") or DEFAULT_MAX_EVENT_AGE_MINUTES)
-    except ValueError:
-        return DEFAULT_MAX_EVENT_AGE_MINUTES
+        return MAX_EVENT_AGE_MINUTES.value()
+    except SettingsError:
+        return MAX_EVENT_AGE_MINUTES.default
 
 
 def health(status: dict | None, now: datetime) -> tuple[int, dict]:

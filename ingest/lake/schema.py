@@ -1,4 +1,4 @@
-"""Column layout of the Parquet lake's three datasets."""
+"""Column layout of the Parquet lake's datasets."""
 
 from __future__ import annotations
 
@@ -54,5 +54,16 @@ INGEST_BATCHES = pa.schema(
         ("quarantine_reasons", pa.list_(REASON_COUNT)),
         ("partitions", pa.list_(PARTITION_RANGE)),
         ("files", pa.list_(pa.string())),
+    ]
+)
+
+# One row per topic each time an ingest run measures what it left in Kafka.
+CONSUMER_LAG = pa.schema(
+    [
+        ("measured_at", TS),
+        ("topic", pa.string()),
+        ("lag", pa.int64()),
+        # The newest batch committed when it was measured; null before the first.
+        ("after_batch_id", pa.string()),
     ]
 )

@@ -29,12 +29,14 @@ import pyarrow.parquet as pq
 
 from ingest.errors import NaapError
 from ingest.lake.manifest import BatchManifest, PartitionRange
+from ingest.lake.schema import CONSUMER_LAG
 from ingest.support.faults import crash_point
 from ingest.support.file_lock import exclusive_lock
 
 RAW_EVENTS_DIR = "raw_events"
 QUARANTINE_DIR = "quarantine"
 BATCHES_DIR = "ingest_batches"
+LAG_HISTORY_DIR = "consumer_lag"
 STAGING_DIR = "_staging"
 STATE_FILE = "_state/positions.json"
 LAG_FILE = "_state/consumer_lag.json"
@@ -225,14 +227,32 @@ class Lake:
         fsync_path(tmp)
         atomic_replace(tmp, path)
 
-    def save_lag(self, lag_by_topic: dict[str, int]) -> None:
-        """What the last ingest left in Kafka; publish passes it on to the explorer's /healthz."""
+    def save_lag(self, lag_by_topic: dict[str, int], after_batch_id: str | None) -> None:
+        """What an ingest run left in Kafka: the latest for publish to pass on to /healthz, and a
+        row per topic in the day's `consumer_lag/` file, which the system-health dashboard draws.
+
+        The day's file is rewritten whole (a minute's schedule makes at most 1,440 measurements a
+        day), so the history stays one small file a day rather than a file a batch.
+        """
+        now = datetime.now(UTC)
         path = self.path(LAG_FILE)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        measured_at = datetime.now(UTC).isoformat(timespec="seconds")
-        tmp.write_text(json.dumps({"measured_at": measured_at, "topics": lag_by_topic}))
+        tmp.write_text(json.dumps({"measured_at": now.isoformat(timespec="seconds"), "topics": lag_by_topic}))
         atomic_replace(tmp, path)
+        if not lag_by_topic:
+            return  # the brokers did not answer: a gap in the history, not a zero
+        measured = pa.Table.from_pylist(
+            [
+                {"measured_at": now, "topic": topic, "lag": lag, "after_batch_id": after_batch_id}
+                for topic, lag in lag_by_topic.items()
+            ],
+            schema=CONSUMER_LAG,
+        )
+        day = self.path(LAG_HISTORY_DIR, f"measured_date={now.date().isoformat()}", "consumer_lag.parquet")
+        if day.exists():
+            measured = pa.concat_tables([pq.read_table(day, schema=CONSUMER_LAG), measured])
+        write_parquet_atomically(measured, day)
 
     def lag(self) -> dict | None:
         try:

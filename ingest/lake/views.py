@@ -1,5 +1,5 @@
 """The lake as DuckDB views: the dbt sources `lake.raw_events`, `lake.quarantine`,
-`lake.ingest_batches`, and the table `lake.landed_batches`.
+`lake.ingest_batches`, `lake.consumer_lag`, and the table `lake.landed_batches`.
 
 `read_parquet` fails on a glob that matches nothing (and DuckDB 2.0's
 `allow_empty` trips an internal error with Hive partitions), yet an empty
@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingest.lake.schema import INGEST_BATCHES, QUARANTINE, RAW_EVENTS
-from ingest.lake.store import BATCHES_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
+from ingest.lake.schema import CONSUMER_LAG, INGEST_BATCHES, QUARANTINE, RAW_EVENTS
+from ingest.lake.store import BATCHES_DIR, LAG_HISTORY_DIR, QUARANTINE_DIR, RAW_EVENTS_DIR, Lake
 from ingest.support.sql_text import quote_identifier, quote_literal
 
 SCHEMA = "lake"
@@ -28,6 +28,7 @@ DATASETS: dict[str, tuple[str, pa.Schema, str]] = {
     "raw_events": (RAW_EVENTS_DIR, RAW_EVENTS, "event_date"),
     "quarantine": (QUARANTINE_DIR, QUARANTINE, "event_date"),
     "ingest_batches": (BATCHES_DIR, INGEST_BATCHES, "batch_date"),
+    "consumer_lag": (LAG_HISTORY_DIR, CONSUMER_LAG, "measured_date"),
 }
 
 

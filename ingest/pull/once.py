@@ -36,8 +36,9 @@ def ingest_once(settings: Settings, on_progress: ProgressCallback | None = None)
             else:
                 run_workers(settings, groups, result, on_progress)
                 lake.save_positions(lake.positions())
-            result.lag_by_topic = measure_lag(consumer, keys, lake.positions())
-            lake.save_lag(result.lag_by_topic)
+            positions = lake.positions()
+            result.lag_by_topic = measure_lag(consumer, keys, positions)
+            lake.save_lag(result.lag_by_topic, positions.last_batch_id)
             result.elapsed_s = time.monotonic() - started
             return result
     finally:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.alerts.thresholds import thresholds_in_force
 from ingest.errors import NaapError
 from ingest.lake.views import create_lake_views
 from ingest.paths import DBT_PROJECT_DIR, dbt_dir, warehouse_path
@@ -169,9 +170,12 @@ def dbt_invocation(
     return DbtInvocation(args, env, target)
 
 
-def build_vars(days: tuple[date, date] | None, test_all: bool) -> dict[str, str]:
-    """The dbt vars of a build: which days to recompute, which rows to test."""
-    build_vars = {"test_scope": "all" if test_all else "built"}
+def build_vars(days: tuple[date, date] | None, test_all: bool) -> dict[str, object]:
+    """The dbt vars of a build: which days to recompute, which rows to test, the checks' thresholds."""
+    build_vars: dict[str, object] = {
+        "test_scope": "all" if test_all else "built",
+        "health_thresholds": thresholds_in_force(),
+    }
     if days:
         first, last = days
         build_vars |= {"range_start": first.isoformat(), "range_end": (last + timedelta(days=1)).isoformat()}

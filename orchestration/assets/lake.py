@@ -14,6 +14,7 @@ LAKE_KEYS = {
     "raw_events": dg.AssetKey(["lake", "raw_events"]),
     "quarantine": dg.AssetKey(["lake", "quarantine"]),
     "ingest_batches": dg.AssetKey(["lake", "ingest_batches"]),
+    "consumer_lag": dg.AssetKey(["lake", "consumer_lag"]),
 }
 
 
@@ -24,6 +25,10 @@ LAKE_KEYS = {
         ),
         dg.AssetSpec(LAKE_KEYS["quarantine"], description="Quarantined messages with their reason."),
         dg.AssetSpec(LAKE_KEYS["ingest_batches"], description="One manifest per committed micro-batch."),
+        dg.AssetSpec(
+            LAKE_KEYS["consumer_lag"],
+            description="Messages each run left in Kafka, per topic (by measured_date).",
+        ),
     ],
     group_name="lake",
     pool="duckdb",
@@ -59,4 +64,8 @@ def lake(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "accepted": result.accepted,
             "quarantined": result.quarantined,
         },
+    )
+    yield dg.MaterializeResult(
+        asset_key=LAKE_KEYS["consumer_lag"],
+        metadata={"lag_by_topic": dg.MetadataValue.json(result.lag_by_topic)},
     )

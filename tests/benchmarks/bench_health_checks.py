@@ -31,7 +31,6 @@ from orchestration.health_checks import (
     Window,
     consumer_lag_small,
     publication_fresh,
-    threshold,
 )
 from orchestration.resources import WarehouseResource
 
@@ -71,7 +70,7 @@ def main() -> int:
     print(f"  {'mart_health: connect + close':<30} {_median_ms(connect, args.repeat):8.2f}")
     with duckdb.connect(database, read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        hours = round(threshold(HEALTH_WINDOW_HOURS))
+        hours = round(HEALTH_WINDOW_HOURS.value())
         print(
             f"  {'mart_health: data clock window':<30} {_median_ms(lambda: Window.at_clock(con, hours), args.repeat):8.2f}"
         )

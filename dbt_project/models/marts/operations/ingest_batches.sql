@@ -18,6 +18,8 @@ published as (
         partition_count,
         to_json(partitions)::varchar as partition_offsets_json,
         to_json(quarantine_reasons)::varchar as quarantine_reasons_json,
+        {{ iso_utc('newest_event_ts') }} as newest_event_at,
+        round(epoch(finished_at) - epoch(newest_event_ts), 3) as newest_event_age_s,
     from batches
 )
 

@@ -1,6 +1,7 @@
 {#- Every delivery the lake accepted (redeliveries included) counted per ingest
     batch, org, event family and event hour: what staging's deduplication is
-    measured against (int_event_volumes_hourly, the event_volume_hourly mart).
+    measured against (int_event_volumes_hourly, the event_volume_hourly mart), and
+    the newest event each batch brought (how fresh the feed was, ingest_batches).
 
     Discovery results and capability snapshots stage a row per entry they list, so
     a delivery listing none (`[]`) stages nothing: it is counted apart, as empty.
@@ -22,6 +23,7 @@ deliveries as (
         org,
         event_type,
         event_ts,
+        ingested_at,
         batch_id,
         case
             when event_type = 'discovery_results' then coalesce(json_array_length(data_json), 0) = 0
@@ -41,6 +43,8 @@ counted as (
         date_trunc('hour', event_ts) as event_hour,
         count(*) as delivered_count,
         count(*) filter (where is_empty) as empty_count,
+        -- An event stamped after its own ingest has a gateway clock ahead: it says nothing of freshness.
+        max(event_ts) filter (where event_ts <= ingested_at) as newest_event_ts,
         {{ build_stamp() }} as built_at,
     from deliveries
     group by all
