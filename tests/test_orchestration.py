@@ -248,8 +248,15 @@ def test_micro_batch_job_ingests_and_builds_and_a_day_rebuild_matches(
         partition_key="2026-01-08", run_config=INCREMENTAL_RUN_CONFIG
     )
     assert again.success
-    # ... and records one more (empty) batch.
-    second_batch = {"stg_lake__ingest_batches", "int_ingest_batches_summarised", "ingest_batches"}
+    # ... and records one more (empty) batch, and the lag it left.
+    second_batch = {
+        "stg_lake__ingest_batches",
+        "int_ingest_batches_summarised",
+        "ingest_batches",
+        "stg_lake__consumer_lag",
+        "int_consumer_lag_measured",
+        "consumer_lag",
+    }
     assert set(table_differences(built, warehouse)) == {"stg_lake__stream_statuses", *second_batch}
 
     # The close of one day (a single partition key, as the 00:30 schedule and the UI ask)

@@ -15,7 +15,7 @@ from ingest.paths import database_path, snapshots_dir
 from ingest.publication.column_types import PublishError
 from ingest.publication.mart_catalog import public_marts
 from ingest.publication.publish import publish
-from ingest.publication.snapshots import LATEST, MANIFEST, list_snapshots, sha256_of
+from ingest.publication.snapshots import LATEST, MANIFEST, UNDATED, list_snapshots, sha256_of
 from ingest.settings import Settings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -134,8 +134,11 @@ def test_snapshot_manifest_checksums_verify_and_counts_equal_the_marts(explorer_
         assert table["bytes"] == sum(entry["bytes"] for entry in table["files"])
         assert table["rows"] == sum(entry["rows"] for entry in table["files"]) == counts[table["table"]]
         assert [c["name"] for c in table["columns"]] == [c.name for c in _mart(table["table"]).columns]
-        # A file per day of the table's time column, and only that day's rows in it.
-        if table["files"]:
+        # A table with no time column (health_thresholds) is one undated file ...
+        if table["time_column"] is None:
+            assert [entry["file"] for entry in table["files"]] == [f"{table['table']}/{UNDATED}.parquet"]
+        # ... any other a file per day of its time column, and only that day's rows in it.
+        elif table["files"]:
             days = duckdb.sql(
                 f'select distinct left("{table["time_column"]}"::varchar, 10) as day'
                 f" from read_parquet('{latest / table['table']}/*.parquet', filename = true)"
