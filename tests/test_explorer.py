@@ -193,14 +193,39 @@ def test_the_dashboards_page_lists_every_dashboard(explorer_run) -> None:
 def test_every_dashboard_chart_query_returns_rows(explorer_run) -> None:
     for slug, dashboard in DASHBOARDS.items():
         for chart_slug, chart in dashboard["charts"].items():
-            # No filter chosen: the optional [[ ... ]] clauses drop out, as the plugin does.
-            sql = chart["query"]
-            while "[[" in sql:
-                start = sql.index("[[")
-                sql = sql[:start] + sql[sql.index("]]", start) + 2 :]
+            sql = _without_optional_clauses(chart["query"])
             response = _get(explorer_run, "/naap.json", sql=sql, _shape="array")
             assert response.status_code == 200, (slug, chart_slug, response.text)
             assert response.json(), f"{slug}/{chart_slug} has no rows"
+
+
+def _without_optional_clauses(sql: str) -> str:
+    """A chart's query with no filter chosen: the optional [[ ... ]] clauses drop out, as the plugin does."""
+    while "[[" in sql:
+        start = sql.index("[[")
+        sql = sql[:start] + sql[sql.index("]]", start) + 2 :]
+    return sql
+
+
+def test_a_metric_over_nothing_says_none_not_zero(explorer_run, tmp_path: Path) -> None:
+    # The published tables, empty (their full-text indexes left out): every metric that divides
+    # and formats its quotient has nothing to divide by.
+    empty = sqlite3.connect(tmp_path / "empty.db")
+    with _db(explorer_run) as published:
+        tables = "select sql from sqlite_master where type = 'table' and name not like '%_fts%'"
+        for (statement,) in published.execute(tables):
+            empty.execute(statement)
+    dividing = [
+        (slug, chart_slug, chart)
+        for slug, dashboard in DASHBOARDS.items()
+        for chart_slug, chart in dashboard["charts"].items()
+        if chart["library"] == "metric" and "nullif(" in chart["query"] and "printf(" in chart["query"]
+    ]
+    assert len(dividing) >= 4
+    for slug, chart_slug, chart in dividing:
+        sql = _without_optional_clauses(chart["query"]).replace(":days", "1")
+        [(value,)] = empty.execute(sql).fetchall()
+        assert value == "none", (slug, chart_slug, value)
 
 
 def test_the_snapshots_page_lists_files_and_serves_them(explorer_run) -> None:
