@@ -19,8 +19,6 @@ DEFAULT_TOPICS = ("network_events", "streaming_events")
 DEFAULT_TOPIC_ORGS = {"network_events": "daydream", "streaming_events": "cloudspe"}
 DEFAULT_CONSUMER_GROUP = "naap-warehouse"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
-# Age of the newest event past which the data is stale (the freshness check, /healthz).
-DEFAULT_MAX_EVENT_AGE_MINUTES = 60.0
 # The explorer's limit per client address (api-contract.md 5.7): requests per second sustained, and the
 # burst a client that has been quiet may send at once.
 DEFAULT_API_RATE = 100.0

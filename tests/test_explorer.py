@@ -137,6 +137,16 @@ def test_a_bad_sort_is_a_client_error(explorer_run) -> None:
         assert _get(explorer_run, "/naap/sla_hourly.json", **params).json()["ok"] is False
 
 
+def test_a_filter_value_not_in_the_columns_unit_is_a_client_error(explorer_run) -> None:
+    # duration_s has a unit (s), so Datasette reads filter values through pint.
+    for params in ({"duration_s__gt": "abc"}, {"duration_s__gt": "5 meter"}, {"duration_s": "abc"}):
+        for path in ("/naap/ingest_batches.json", "/naap/ingest_batches"):
+            response = _get(explorer_run, path, **params)
+            assert response.status_code == 400, (path, params, response.text[:200])
+        assert _get(explorer_run, "/naap/ingest_batches.json", **params).json()["ok"] is False
+    assert _get(explorer_run, "/naap/ingest_batches.json", duration_s__gt="1min").status_code == 200
+
+
 def test_write_statements_are_refused(explorer_run) -> None:
     with _db(explorer_run) as db:
         before = db.execute("select count(*) from sla_hourly").fetchone()[0]

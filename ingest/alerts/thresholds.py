@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ingest.settings import DEFAULT_MAX_EVENT_AGE_MINUTES, SettingsError
+from ingest.settings import SettingsError
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,8 @@ class Threshold:
 
 
 MAX_QUARANTINE_RATE = Threshold("NAAP_MAX_QUARANTINE_RATE", 0.05, "0-1", "ceiling", "quarantine_rate")
-MAX_EVENT_AGE_MINUTES = Threshold(
-    "NAAP_MAX_EVENT_AGE_MINUTES", DEFAULT_MAX_EVENT_AGE_MINUTES, "min", "ceiling", "newest_event_fresh"
-)
+# Also where /healthz turns `stale` (datasette/plugins/naap_health.py).
+MAX_EVENT_AGE_MINUTES = Threshold("NAAP_MAX_EVENT_AGE_MINUTES", 60.0, "min", "ceiling", "newest_event_fresh")
 MAX_CONSUMER_LAG = Threshold("NAAP_MAX_CONSUMER_LAG", 50_000.0, "messages", "ceiling", "consumer_lag_small")
 MAX_PUBLICATION_AGE_MINUTES = Threshold(
     "NAAP_MAX_PUBLICATION_AGE_MINUTES", 15.0, "min", "ceiling", "publication_fresh"
